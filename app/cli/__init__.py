@@ -1,0 +1,1 @@
+"""One module per sub-command; ``app.__main__`` discovers them (NAME, HELP, add_arguments, main)."""

@@ -1,0 +1,1 @@
+"""ML inference (face detection, mask classification, face embedding) and bundled weights. No widgets."""
