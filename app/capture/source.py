@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import json
 import re
+import socket
 from urllib.parse import urlsplit
 
 from app.logs import redact
@@ -69,3 +70,27 @@ def validate_source(source: str) -> str | None:
 
 def _quote(s: str) -> str:
     return json.dumps(redact(s), ensure_ascii=False)
+
+
+_DEFAULT_PORTS = {"rtsp": 554, "rtsps": 322, "rtmp": 1935, "http": 80, "https": 443}
+
+
+def diagnose_network(url: str, timeout: float) -> str:
+    """Why a network camera would not open, found with one plain TCP connect (a short phrase, no URL)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower(), 80)
+    except ValueError:
+        return "invalid port"
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except socket.gaierror:
+        return f"host {host} not found"
+    except ConnectionRefusedError:
+        return "connection refused"
+    except TimeoutError:
+        return f"no answer from {host}:{port}, timed out"
+    except OSError as exc:
+        return (exc.strerror or "network error").lower()
+    return "the camera answered but sent no video; check the stream path, user name and password"
