@@ -292,3 +292,10 @@ def test_dumps_is_readable() -> None:
     text = dumps_config(StationConfig(sites=(SiteConfig("a", "A"),)))
     assert text.splitlines()[1:3] == ["version = 1", "retention_days = 30"]
     assert "[analysis]" in text and "[[sites]]" in text and "[[cameras]]" not in text
+
+
+def test_readme_example_loads(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    cfg = load_config(_write(tmp_path, example))
+    assert [c.id for c in cfg.cameras] == ["cam1", "cam2"] and cfg.cameras[1].name == "Food court (recording)"
