@@ -41,6 +41,9 @@ class FrameRef:
 
 
 def _child_main(conn: Connection, spec: EngineSpec) -> None:
+    from app.logs import setup_logging
+
+    setup_logging()
     engine = AnalysisEngine(build_parts(spec))
     blocks: dict[str, SharedMemory] = {}
     try:
