@@ -202,3 +202,16 @@ class Event:
     track_id: int | None = None
     details: dict[str, Any] = field(default_factory=dict)
     thumbnail_jpeg: bytes | None = None  # face crop, kept only for events (privacy: compliance needs none)
+
+
+@dataclass(frozen=True, slots=True)
+class TrackSummary:
+    """A person who passed a camera: one ended (or still open) track, anonymous by design."""
+
+    camera_id: str
+    track_id: int
+    first_seen: float  # UTC epoch seconds
+    last_seen: float
+    best_face_px: float
+    verdict: MaskState
+    frames: int
