@@ -10,6 +10,7 @@ from sqlite_utils import Database
 
 from app.store import AuditLog, StoreReader, open_db
 from app.store.audit import GENESIS, row_hash
+from app.store.check import check_store, main
 
 
 @pytest.fixture
@@ -72,3 +73,17 @@ def test_reader_verifies_on_its_read_only_connection(db: Database, tmp_path: Pat
     with StoreReader(tmp_path / "audit.sqlite3") as reader:
         assert reader.verify_audit().ok
         assert [r.actor for r in reader.audit_rows(since_seq=3)] == ["user4", "user5"]
+
+
+def test_store_check_reports_a_sound_file_and_flags_a_tampered_one(
+    db: Database, tmp_path: Path, capsys
+) -> None:
+    path = tmp_path / "audit.sqlite3"
+    assert main(["--db", str(path)]) == 0
+    assert "chain intact" in capsys.readouterr().out
+    db.execute("DROP TRIGGER audit_log_no_update")
+    db.execute("UPDATE audit_log SET target = 'event:99' WHERE seq = 2")
+    result = check_store(path)
+    assert result.integrity == ("ok",) and not result.ok and result.audit.first_broken_seq == 2
+    assert main(["--db", str(path)]) == 1
+    assert "row 2 was changed" in capsys.readouterr().out
