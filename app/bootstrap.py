@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,6 +84,7 @@ class LiveStation:
         self._lock = threading.RLock()
         self._health_rules = CameraHealthRules()
         self.errors: list[str] = []
+        self.result_observers: list[Callable[[FrameResult], None]] = []  # called on the analysis thread
         self.writer = StoreWriter(self._db_path, on_error=self._on_store_error)
         self.runner: AnalysisRunner | None = self._make_runner()
 
@@ -234,6 +235,8 @@ class LiveStation:
         if feed is not None:
             feed.counters["frames_analysed"] += 1
             feed.counters["faces"] += len(out.result.faces)
+        for observer in self.result_observers:
+            observer(out.result)
         for event in out.events:
             self._record_event(event)
 

@@ -176,7 +176,8 @@ class CaptureStats:
     """Counters of one capture thread."""
 
     frames_in: int = 0
-    frames_dropped: int = 0
+    frames_dropped: int = 0  # overwritten in the one-slot buffer before analysis took them + skipped
+    frames_skipped: int = 0  # not decoded/delivered because the capture fell behind (live pacing)
     reconnects: int = 0
     fps: float = 0.0
     last_frame_mono: float | None = None

@@ -152,6 +152,7 @@ class CameraCapture:
             return CaptureStats(
                 frames_in=self._seq,
                 frames_dropped=self.frames.dropped + self._skipped,
+                frames_skipped=self._skipped,
                 reconnects=self._reconnects,
                 fps=fps,
                 last_frame_mono=self._last_frame_mono,

@@ -71,7 +71,10 @@ def open_db(path: Path | str) -> Database:
     thread at a time: in the station that is the ``StoreWriter`` thread.
     """
     p = Path(path).expanduser()
-    _check_path(p)
+    try:
+        _check_path(p)
+    except OSError as exc:  # e.g. a parent folder we may not even look into
+        raise store_error(exc, p) from exc
     try:
         conn = sqlite3.connect(str(p), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
     except sqlite3.Error as exc:

@@ -10,7 +10,6 @@ committed are never touched by a failure.
 from __future__ import annotations
 
 import enum
-import json
 import logging
 import math
 import os
@@ -27,17 +26,14 @@ from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
-from app.domain import CameraStatus, Event
-from app.store.audit import AuditLog
 from app.store.db import open_db
 from app.store.errors import describe_error, is_item_error, store_error
-from app.store.records import CameraRecord, EventAck, SiteRecord, TrackUpdate, WriterStats
+from app.store.items import ITEM_TYPES, Item, write_item
+from app.store.records import EventAck, WriterStats
 
 log = logging.getLogger("vigil.store")
 
 T = TypeVar("T")
-Item = Event | CameraStatus | TrackUpdate | SiteRecord | CameraRecord | EventAck
-ITEM_TYPES = (Event, CameraStatus, TrackUpdate, SiteRecord, CameraRecord, EventAck)
 
 RETRY_MIN_S = 0.25
 RETRY_MAX_S = 5.0
@@ -285,56 +281,11 @@ class StoreWriter:
         conn.execute("BEGIN IMMEDIATE")
         try:
             for item in batch:
-                self._write_item(conn, item)
+                write_item(self._db, item, self.run_id)
             conn.execute("COMMIT")
         except BaseException:
             _rollback(conn)
             raise
-
-    def _write_item(self, conn: sqlite3.Connection, item: Item) -> None:
-        now = time.time()
-        if isinstance(item, Event):
-            self._ensure_camera(conn, item.camera_id, now)
-            details = json.dumps(item.details, sort_keys=True, default=str, allow_nan=False)
-            cur = conn.execute(
-                "INSERT INTO events(at, camera_id, kind, run_id, track_id, details) VALUES (?, ?, ?, ?, ?, ?)",
-                (_finite(item.at), item.camera_id, item.kind.value, self.run_id, item.track_id, details),
-            )
-            if item.thumbnail_jpeg:
-                conn.execute(
-                    "INSERT INTO event_thumbnails(event_id, jpeg) VALUES (?, ?)",
-                    (cur.lastrowid, sqlite3.Binary(item.thumbnail_jpeg)),
-                )
-        elif isinstance(item, TrackUpdate):
-            self._ensure_camera(conn, item.camera_id, now)
-            conn.execute(_TRACK_UPSERT, _track_params(item, self.run_id))
-        elif isinstance(item, CameraStatus):
-            self._ensure_camera(conn, item.camera_id, now)
-            conn.execute(
-                "INSERT INTO camera_status(camera_id, at, health, message) VALUES (?, ?, ?, ?)",
-                (item.camera_id, _finite(item.at), item.health.value, item.message),
-            )
-        elif isinstance(item, SiteRecord):
-            conn.execute(_SITE_UPSERT, (item.id, item.name, item.timezone, now))
-        elif isinstance(item, CameraRecord):
-            conn.execute(_CAMERA_UPSERT, (item.id, item.name, item.site_id, int(item.enabled), now))
-        elif isinstance(item, EventAck):
-            cur = conn.execute(
-                "UPDATE events SET acknowledged_at = ?, acknowledged_by = ? "
-                "WHERE id = ? AND acknowledged_at IS NULL",
-                (_finite(item.at), item.by, item.event_id),
-            )
-            if cur.rowcount:
-                assert self._db is not None
-                AuditLog.append(self._db, item.by, "event.acknowledge", f"event:{item.event_id}")
-
-    @staticmethod
-    def _ensure_camera(conn: sqlite3.Connection, camera_id: str, now: float) -> None:
-        # events may arrive before the camera is registered; a placeholder keeps site joins meaningful
-        conn.execute(
-            "INSERT OR IGNORE INTO cameras(id, name, site_id, enabled, updated_at) VALUES (?, ?, '', 1, ?)",
-            (camera_id, camera_id, now),
-        )
 
     def _run_call(self, call: _Call) -> None:
         if not call.future.set_running_or_notify_cancel():
@@ -405,44 +356,3 @@ def _rollback(conn: sqlite3.Connection) -> None:
             conn.execute("ROLLBACK")
     except sqlite3.Error:
         log.warning("store rollback failed", exc_info=True)
-
-
-def _finite(x: float) -> float:
-    v = float(x)
-    if not math.isfinite(v):
-        raise ValueError(f"time {x!r} is not finite")
-    return v
-
-
-def _track_params(t: TrackUpdate, run_id: int) -> tuple[Any, ...]:
-    return (
-        t.camera_id,
-        run_id,
-        int(t.track_id),
-        _finite(t.first_seen),
-        _finite(t.last_seen),
-        float(t.best_face_px),
-        t.verdict.value,
-        int(t.frames),
-    )
-
-
-_TRACK_UPSERT = """
-INSERT INTO tracks(camera_id, run_id, track_id, first_seen, last_seen, best_face_px, verdict, frames)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT(camera_id, run_id, track_id) DO UPDATE SET
-    first_seen = min(first_seen, excluded.first_seen),
-    last_seen = max(last_seen, excluded.last_seen),
-    best_face_px = max(best_face_px, excluded.best_face_px),
-    verdict = CASE WHEN excluded.verdict = 'unknown' THEN verdict ELSE excluded.verdict END,
-    frames = max(frames, excluded.frames)
-"""
-_SITE_UPSERT = """
-INSERT INTO sites(id, name, timezone, updated_at) VALUES (?, ?, ?, ?)
-ON CONFLICT(id) DO UPDATE SET name = excluded.name, timezone = excluded.timezone, updated_at = excluded.updated_at
-"""
-_CAMERA_UPSERT = """
-INSERT INTO cameras(id, name, site_id, enabled, updated_at) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT(id) DO UPDATE SET name = excluded.name, site_id = excluded.site_id, enabled = excluded.enabled,
-    updated_at = excluded.updated_at
-"""
