@@ -58,8 +58,8 @@ class Station(Protocol):
         ``sub_source`` then reads the main stream only while shown large; others ignore this."""
         ...
 
-    def acknowledge_event(self, event: Event, by: str = "") -> None:
-        """An operator acknowledged ``event`` in the live events panel: record it (store + audit)."""
+    def acknowledge_event(self, event_id: int, by: str) -> None:
+        """Operator ``by`` acknowledged stored event ``event_id``: record it (store + audit log)."""
         ...
 
     def stop(self, timeout: float = 5.0) -> None: ...

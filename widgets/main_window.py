@@ -33,6 +33,7 @@ from widgets.window_actions import WindowActions
 log = logging.getLogger(__name__)
 UNMASKED = frozenset({EventKind.NO_MASK, EventKind.INCORRECT_MASK})
 SaveConfig = Callable[[StationConfig], None]
+Acknowledge = Callable[[Event], None]
 
 
 class StationWindow(QMainWindow):
@@ -41,14 +42,22 @@ class StationWindow(QMainWindow):
     config_applied = Signal(object)  # (StationConfig | Exception), from the apply thread (queued)
 
     def __init__(
-        self, station: Station, settings: QSettings, save_config: SaveConfig | None = None, hz: float = 30.0
+        self,
+        station: Station,
+        settings: QSettings,
+        save_config: SaveConfig | None = None,
+        acknowledge: Acknowledge | None = None,
+        hz: float = 30.0,
     ) -> None:
+        """``save_config`` writes the settings file; ``acknowledge`` records an acknowledged event (both
+        wired by app/cli/gui.py; without them the window only shows the change)."""
         super().__init__()
         self.setWindowTitle("Vigil")
         self.setObjectName("StationWindow")
         self.station = station
         self.settings = settings
         self._save_config = save_config
+        self._acknowledge = acknowledge
         self.layouts = LayoutStore(settings)
         self.alert_settings = AlertSettings(settings)
         self.alert_sound = AlertSound(self)
@@ -153,11 +162,10 @@ class StationWindow(QMainWindow):
             self.notices.notify("Nothing to acknowledge.", "info")
 
     def _on_event_panel_acknowledged(self, event: Event) -> None:
-        ack = getattr(self.station, "acknowledge_event", None)  # stations built before it existed
-        if ack is None:
+        if self._acknowledge is None:
             return
         try:
-            ack(event)
+            self._acknowledge(event)
         except UserError as exc:
             self.notices.notify(f"Could not record the acknowledgement: {exc}", "error")
         except Exception as exc:  # a bug in the store: log it, keep the wall running

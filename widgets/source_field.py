@@ -5,49 +5,27 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from PySide6.QtWidgets import QLineEdit, QWidget
 
-from app.errors import UserError
+from app.capture.source import SourceKind, source_kind
+from app.config import validate_source
 from app.logs import redact
 
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:@/\s]*):(?P<pw>[^@/\s]*)@")
 _QUERY_PW = re.compile(r"(?i)(?P<key>[?&](?:password|passwd|pass|pwd|token|auth)=)(?P<val>[^&\s]*)")
-URL_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt")
 
 
 def check_source(source: str) -> str | None:
-    """None when ``source`` looks usable, else a one-line message naming the problem and the fix."""
-    try:
-        from app.config import validate_source  # type: ignore[attr-defined]
-    except ImportError:  # the config module's validator has not landed: use the basic checks below
-        validate_source = None
-    if validate_source is not None:
-        try:
-            problem = validate_source(source)
-        except UserError as exc:
-            return redact(str(exc))
-        return redact(problem) if isinstance(problem, str) and problem else None
-    return _basic_check(source)
+    """None when ``source`` looks usable, else a one-line message naming the problem and the fix.
 
-
-def _basic_check(source: str) -> str | None:
+    Stricter than the config loader on one point: while an operator types a file path, a file that does
+    not exist is almost always a typo, so it is reported here (a capture would just wait for it)."""
+    problem = validate_source(source)
+    if problem:
+        return redact(problem[0].upper() + problem[1:])
     text = source.strip()
-    if not text:
-        return "Enter a camera address (rtsp://...), a video file or a USB index such as 0."
-    if text.isdigit():
-        return None
-    if "://" in text:
-        parts = urlsplit(text)
-        if parts.scheme.lower() not in URL_SCHEMES:
-            return f"Unsupported address type '{parts.scheme}': use one of {', '.join(URL_SCHEMES)}."
-        if not parts.hostname:
-            return f"No host in {redact(text)}: write it as rtsp://host:554/path."
-        return None
-    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:/[^/]", text) or text.lower().startswith(URL_SCHEMES):
-        return f"Malformed address {redact(text)}: write it as rtsp://host:554/path."
-    if not Path(text).expanduser().is_file():
+    if source_kind(text) is SourceKind.FILE and not Path(text).expanduser().is_file():
         return f"File not found: {text}. Pick an existing video file or enter a camera URL."
     return None
 

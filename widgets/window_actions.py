@@ -85,7 +85,9 @@ class WindowActions:
         self.layout_combo = QComboBox()
         self.layout_combo.setEditable(True)
         self.layout_combo.setMinimumWidth(180)
-        self.layout_combo.lineEdit().setPlaceholderText("named layout")
+        edit = self.layout_combo.lineEdit()
+        if edit is not None:
+            edit.setPlaceholderText("named layout")
         self.layout_combo.setToolTip(
             "Saved layouts: pick one to show it, or type a name and press Save layout"
         )
@@ -137,7 +139,7 @@ class WindowActions:
         grid = self.w.grid
         grid.set_carousel(
             grid.spec.tile_count - 1 if self.carousel.isChecked() else None,
-            float(self.w.settings.value("carousel/interval_s", 10.0)),
+            float(str(self.w.settings.value("carousel/interval_s", 10.0))),
         )
 
     def escape(self) -> None:

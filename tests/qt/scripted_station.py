@@ -69,6 +69,7 @@ class ScriptedStation:
         self.listeners: list[StationListener] = []
         self.stream_requests: list[tuple[str, bool]] = []
         self.acknowledged: list[Event] = []
+        self.acknowledged_ids: list[tuple[int, str]] = []
         self.applied: list[StationConfig] = []
         self.fps = 0.0
         self._sync()
@@ -108,7 +109,11 @@ class ScriptedStation:
     def set_stream_preference(self, camera_id: str, main: bool) -> None:
         self.stream_requests.append((camera_id, main))
 
-    def acknowledge_event(self, event: Event, by: str = "") -> None:
+    def acknowledge_event(self, event_id: int, by: str) -> None:
+        self.acknowledged_ids.append((event_id, by))
+
+    def acknowledge(self, event: Event) -> None:
+        """What app/cli/gui.py wires into the window (it resolves the stored id first)."""
         self.acknowledged.append(event)
 
     def stop(self, timeout: float = 5.0) -> None:

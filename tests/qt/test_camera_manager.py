@@ -74,7 +74,7 @@ def test_editing_host_keeps_the_hidden_password(qtbot, dialog: CameraManagerDial
 
 @pytest.mark.parametrize(
     ("source", "expected"),
-    [("rtsp//10.0.0.1/stream", "address"), ("rtsp://", "host"), ("/no/such/video.mp4", "not found")],
+    [("rtsp//10.0.0.1/stream", "malformed url"), ("rtsp://", "no host"), ("/no/such/video.mp4", "not found")],
 )
 def test_bad_source_gives_inline_message_and_no_save(
     qtbot, dialog: CameraManagerDialog, source, expected

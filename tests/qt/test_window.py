@@ -27,7 +27,9 @@ def settings_path(tmp_path: Path) -> str:
 
 
 def _window(qtbot, station: ScriptedStation, settings_path: str) -> StationWindow:
-    w = StationWindow(station, QSettings(settings_path, QSettings.Format.IniFormat))
+    w = StationWindow(
+        station, QSettings(settings_path, QSettings.Format.IniFormat), acknowledge=station.acknowledge
+    )
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
