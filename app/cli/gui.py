@@ -150,7 +150,12 @@ def main(args: argparse.Namespace) -> int:
             rc = int(app.exec())
         finally:
             signal.signal(signal.SIGINT, previous)
-        window.close()  # saves geometry and layouts also when the loop was quit (Ctrl+C)
+        # Save geometry and layouts also when the loop was quit (Ctrl+C). Closing the last window after the
+        # loop ended would otherwise post a quit that ends the *next* event loop of this process (tests).
+        quit_on_close = app.quitOnLastWindowClosed()
+        app.setQuitOnLastWindowClosed(False)
+        window.close()
+        app.setQuitOnLastWindowClosed(quit_on_close)
         return rc
     finally:
         station.stop()

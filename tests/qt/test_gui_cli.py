@@ -42,7 +42,7 @@ def test_vigil_source_opens_the_wall_on_a_video(qapp, tmp_path: Path) -> None:
         seen["camera"] = tile.feed.camera.name if tile else None
         seen["frame"] = tile.current_frame() if tile else None
         seen["status"] = window.status.cameras.text()
-        QApplication.quit()
+        window.close()  # as an operator would: closing the window ends the session
 
     QTimer.singleShot(3000, inspect_and_quit)
     rc = vigil_main(
