@@ -114,9 +114,10 @@ def main(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise UserError(f"the window needs PySide6 ({exc}); use 'vigil run --headless' without it") from exc
 
-    app = QApplication.instance() or QApplication([sys.argv[0]])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
     app.setApplicationName("Vigil")
-    apply_theme(app)  # type: ignore[arg-type]
+    apply_theme(app)
     station = start_station(config, StationOptions(db_path=args.db, analysis_mode=args.analysis))
     try:
         settings_file = paths.config_dir() / "gui.ini"
