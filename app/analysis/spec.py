@@ -34,9 +34,9 @@ def build_parts(spec: EngineSpec) -> EngineParts:
 
 
 def make_detector(spec: EngineSpec) -> FaceDetector:
-    from models.face_detector import MediaPipeFaceDetector
+    from models.face_detector import create_detector
 
-    return MediaPipeFaceDetector(min_score=spec.analysis.detector_min_score)
+    return create_detector(spec.detector_preset, min_score=spec.analysis.detector_min_score)
 
 
 def make_mask_stage(spec: EngineSpec) -> MaskStage:
