@@ -178,6 +178,7 @@ class LiveStation:
             analysis=self._config.analysis,
             detector_preset=self.options.detector_preset,
             mask_enabled=self.options.mask_enabled,
+            db_path=str(self._db_path),
         )
         if mode == "thread":
             return ThreadAnalysisRunner(spec, self._on_output, self._on_ended, self.options.analysis_threads)
