@@ -31,9 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument(
         "--preset",
-        choices=("fast", "accurate"),
+        choices=("fast", "balanced", "accurate"),
         default="accurate",
-        help="detector preset (default: accurate)",
+        help="detector preset (default: accurate; see README, Face detection)",
     )
     parser.add_argument("--limit", type=int, default=0, metavar="N", help="score only the first N images")
     parser.add_argument("--min-score", type=float, default=None, help="override the preset's score threshold")
