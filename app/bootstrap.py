@@ -7,6 +7,7 @@ the headless runner, the benchmark and the window all use it.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from app import paths
 from app.analysis.engine import AnalysisOutput
-from app.analysis.process import ProcessAnalysisRunner
+from app.analysis.process import PooledAnalysisRunner, ProcessAnalysisRunner
 from app.analysis.rules import CameraHealthRules
 from app.analysis.spec import EngineSpec
 from app.analysis.worker import AnalysisRunner, ThreadAnalysisRunner
@@ -37,6 +38,7 @@ class StationOptions:
     db_path: Path | None = None
     analysis_mode: str = "process"  # "process" | "thread" | "off"
     analysis_threads: int = 1
+    analysis_processes: int = 0  # 0: one per CPU core, at most 2
     detector_preset: str = "fast"
     mask_enabled: bool = True
     capture: CaptureOptions = field(default_factory=CaptureOptions)
@@ -176,10 +178,14 @@ class LiveStation:
             analysis=self._config.analysis,
             detector_preset=self.options.detector_preset,
             mask_enabled=self.options.mask_enabled,
+            db_path=str(self._db_path),
         )
         if mode == "thread":
             return ThreadAnalysisRunner(spec, self._on_output, self._on_ended, self.options.analysis_threads)
-        return ProcessAnalysisRunner(spec, self._on_output, self._on_ended)
+        n = self.options.analysis_processes or min(2, os.cpu_count() or 1)
+        if n == 1:
+            return ProcessAnalysisRunner(spec, self._on_output, self._on_ended)
+        return PooledAnalysisRunner(spec, self._on_output, self._on_ended, n)
 
     def _start_camera(self, cam: CameraConfig, delay_s: float = 0.0) -> None:
         self.writer.submit(CameraRecord.from_config(cam))

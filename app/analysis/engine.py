@@ -24,6 +24,8 @@ from app.domain import (
     Frame,
     FrameResult,
     MaskState,
+    Match,
+    MatchDecision,
     TrackSummary,
 )
 from models.face_detector import FaceDetector
@@ -51,6 +53,21 @@ class VerdictTracker(Protocol):
         ...
 
 
+class MatchStage(Protocol):
+    """Watchlist matching (only for sites where an admin switched it on)."""
+
+    def wants(self, camera_id: str) -> bool:
+        """True if this camera's site has matching switched on."""
+        ...
+
+    def match(self, image: np.ndarray, detection: Detection, camera_id: str) -> Match | None:
+        """Embed the face and compare it with the site's watchlists; no embedding is kept."""
+        ...
+
+
+MAX_MATCH_TRIES = 3  # embeddings per track: only on its best-quality frames, not every frame
+
+
 EVENT_FOR_VERDICT = {MaskState.NO_MASK: EventKind.NO_MASK, MaskState.INCORRECT: EventKind.INCORRECT_MASK}
 
 
@@ -69,6 +86,7 @@ class EngineParts:
     mask: Callable[[], MaskStage] | None = None
     verdict: Callable[[], VerdictTracker] | None = None
     tracker: TrackerOptions = TrackerOptions()
+    matcher: Callable[[], MatchStage | None] | None = None
 
 
 class AnalysisEngine:
@@ -78,7 +96,9 @@ class AnalysisEngine:
         self._parts = parts
         self._detector: FaceDetector | None = None
         self._mask: MaskStage | None = None
+        self._matcher: MatchStage | None = None
         self.mask_error: str | None = None
+        self.match_error: str | None = None
         self._trackers: dict[str, FaceTracker] = {}
 
     def _ensure_models(self) -> FaceDetector:
@@ -90,6 +110,12 @@ class AnalysisEngine:
                 except Exception as exc:  # ModelError or a broken runtime: keep showing video
                     self.mask_error = str(exc)
                     log.error("mask analysis unavailable: %s", exc)
+            if self._parts.matcher is not None:
+                try:
+                    self._matcher = self._parts.matcher()
+                except Exception as exc:  # a bad embedding model must not stop the station
+                    self.match_error = str(exc)
+                    log.error("watchlist matching unavailable: %s", exc)
         return self._detector
 
     @property
@@ -133,6 +159,14 @@ class AnalysisEngine:
                 event = self._verdict_event(frame, det, track, verdict)
                 if event is not None:
                     events.append(event)
+            match = self._match(frame, det, track)
+            if (
+                match is not None
+                and match.decision is MatchDecision.MATCH
+                and not track.data.get("match_sent")
+            ):
+                track.data["match_sent"] = True
+                events.append(self._match_event(frame, det, track, match))
             faces.append(
                 Face(
                     det.bbox,
@@ -142,6 +176,7 @@ class AnalysisEngine:
                     mask=state,
                     mask_probs=probs,
                     verdict=self._verdict_of(track),
+                    match=match,
                 )
             )
         result = FrameResult(
@@ -166,6 +201,40 @@ class AnalysisEngine:
             acc = track.data["verdict"] = self._parts.verdict()
         changed = acc.update(state, probs)
         return acc.verdict if changed else None
+
+    def _match(self, frame: Frame, det: Detection, track: Track) -> Match | None:
+        """Match a track on its best frames only: when its face is clearly larger than at the last try."""
+        best: Match | None = track.data.get("match")
+        if self._matcher is None or (best is not None and best.decision is MatchDecision.MATCH):
+            return best
+        tries = track.data.get("match_tries", 0)
+        if tries >= MAX_MATCH_TRIES or det.bbox.size < 1.2 * track.data.get("match_px", 0.0):
+            return best
+        if not self._matcher.wants(frame.camera_id):
+            return None
+        track.data["match_tries"], track.data["match_px"] = tries + 1, det.bbox.size
+        found = self._matcher.match(frame.image, det, frame.camera_id)
+        if found is not None and (best is None or found.similarity > best.similarity):
+            track.data["match"] = best = found
+        return best
+
+    @staticmethod
+    def _match_event(frame: Frame, det: Detection, track: Track, match: Match) -> Event:
+        return Event(
+            at=frame.captured_at,
+            camera_id=frame.camera_id,
+            kind=EventKind.WATCHLIST_MATCH,
+            track_id=track.track_id,
+            details={
+                "watchlist_id": match.watchlist_id,
+                "watchlist": match.watchlist_name,
+                "identity_id": match.identity_id,
+                "similarity": round(match.similarity, 3),
+                "margin": round(match.margin, 3),
+                "face_px": round(det.bbox.size, 1),
+            },
+            thumbnail_jpeg=face_thumbnail(frame.image, det),
+        )
 
     @staticmethod
     def _verdict_of(track: Track) -> MaskState:

@@ -237,3 +237,44 @@ class ProcessAnalysisRunner:
         if proc.is_alive():
             proc.kill()
             proc.join(1.0)
+
+
+class PooledAnalysisRunner:
+    """Several child processes; each camera lives in one of them (its tracker stays in one engine)."""
+
+    def __init__(self, spec: EngineSpec, sink: OutputSink, ended: EndedSink, processes: int = 2) -> None:
+        self._runners = [ProcessAnalysisRunner(spec, sink, ended) for _ in range(max(1, processes))]
+        self._home: dict[str, ProcessAnalysisRunner] = {}
+
+    def add_camera(
+        self, camera_id: str, frames: LatestSlot[Frame], results: LatestSlot[FrameResult], fps: float
+    ) -> None:
+        self.remove_camera(camera_id)
+        runner = min(self._runners, key=lambda r: sum(1 for h in self._home.values() if h is r))
+        runner.add_camera(camera_id, frames, results, fps)
+        self._home[camera_id] = runner
+
+    def remove_camera(self, camera_id: str) -> None:
+        runner = self._home.pop(camera_id, None)
+        if runner is not None:
+            runner.remove_camera(camera_id)
+
+    def start(self) -> None:
+        for r in self._runners:
+            r.start()
+
+    def wait_ready(self, timeout: float = 60.0) -> bool:
+        return all(r.wait_ready(timeout) for r in self._runners)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        for r in self._runners:
+            r._stop_evt.set()
+        for r in self._runners:
+            r.stop(timeout)
+
+    def analysed_fps(self) -> float:
+        return sum(r.analysed_fps() for r in self._runners)
+
+    @property
+    def mask_error(self) -> str | None:
+        return next((r.mask_error for r in self._runners if r.mask_error), None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from app.analysis.engine import EngineParts, MaskStage, VerdictTracker
+from app.analysis.engine import EngineParts, MaskStage, MatchStage, VerdictTracker
 from app.analysis.tracker import TrackerOptions
 from app.config import AnalysisConfig
 from models.face_detector import FaceDetector
@@ -22,6 +22,7 @@ class EngineSpec:
     mask_enabled: bool = True
     mask_model_path: str = ""  # empty: the bundled model
     tracker: TrackerOptions = field(default_factory=TrackerOptions)
+    db_path: str = ""  # the event store; watchlist matching reads its enrolled embeddings from there
 
 
 def build_parts(spec: EngineSpec) -> EngineParts:
@@ -30,13 +31,14 @@ def build_parts(spec: EngineSpec) -> EngineParts:
         mask=(lambda: make_mask_stage(spec)) if spec.mask_enabled else None,
         verdict=make_verdict_tracker,
         tracker=spec.tracker,
+        matcher=lambda: make_match_stage(spec),
     )
 
 
 def make_detector(spec: EngineSpec) -> FaceDetector:
-    from models.face_detector import MediaPipeFaceDetector
+    from models.face_detector import create_detector
 
-    return MediaPipeFaceDetector(min_score=spec.analysis.detector_min_score)
+    return create_detector(spec.detector_preset, min_score=spec.analysis.detector_min_score)
 
 
 def make_mask_stage(spec: EngineSpec) -> MaskStage:
@@ -47,3 +49,8 @@ def make_mask_stage(spec: EngineSpec) -> MaskStage:
 
 def make_verdict_tracker() -> VerdictTracker:
     raise NotImplementedError
+
+
+def make_match_stage(spec: EngineSpec) -> MatchStage | None:
+    """Watchlist matching, or None where no site has it switched on (the default)."""
+    return None

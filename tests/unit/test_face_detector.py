@@ -2,13 +2,28 @@ import cv2
 import numpy as np
 import pytest
 
+from app.analysis.scenes_eval import find_scenes, match_greedy, read_image
+from app.domain import BBox
 from app.errors import ModelError
-from models.face_detector import MediaPipeFaceDetector
+from models.face_detector import (
+    PRESETS,
+    DetectorOptions,
+    MediaPipeFaceDetector,
+    Pass,
+    TiledFaceDetector,
+    create_detector,
+)
+
+# mask_scenes images with many faces under 32 px
+SMALL_FACE_SCENES = [1, 2, 3, 11, 12, 13, 41, 46, 49, 59]
 
 
 def test_blank_image_has_no_faces():
     with MediaPipeFaceDetector() as det:
         assert det.detect(np.zeros((480, 640, 3), np.uint8)) == []
+    with create_detector("accurate") as tiled:
+        assert tiled.detect(np.zeros((720, 1280, 3), np.uint8)) == []
+        assert tiled.detect(np.zeros((0, 0, 3), np.uint8)) == []
 
 
 def test_finds_both_faces_in_real_photo(shared_data):
@@ -22,3 +37,77 @@ def test_finds_both_faces_in_real_photo(shared_data):
 def test_unknown_model_name_is_a_clear_error():
     with pytest.raises(ModelError, match="unknown face model"):
         MediaPipeFaceDetector(model="nope")
+    with pytest.raises(ModelError, match="unknown face model"):
+        TiledFaceDetector(DetectorOptions(passes=(Pass("nope"),)))
+    with pytest.raises(ModelError, match="unknown detector preset"):
+        create_detector("turbo")
+
+
+@pytest.fixture(scope="module")
+def two_people(shared_data):
+    return cv2.imread(str(shared_data / "faces" / "probe" / "two_people.jpg"))
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_every_preset_finds_both_big_faces_with_keypoints_inside(two_people, preset):
+    h, w = two_people.shape[:2]
+    with create_detector(preset) as det:
+        faces = det.detect(two_people)
+    best = sorted(faces, key=lambda f: -f.bbox.area)[:2]
+    assert all(f.bbox.size > 120 and f.score > 0.8 for f in best)
+    for f in faces:
+        assert 0 <= f.bbox.x1 < f.bbox.x2 <= w and 0 <= f.bbox.y1 < f.bbox.y2 <= h
+        assert len(f.keypoints) == 6
+        assert all(0 <= x <= w and 0 <= y <= h for x, y in f.keypoints)
+    for f in best:  # keypoints land on the face, in full-frame pixels
+        assert all(f.bbox.x1 - 5 <= x <= f.bbox.x2 + 5 for x, _ in f.keypoints[:4])
+
+
+def test_grey_rgba_and_odd_sized_images_work(two_people):
+    grey = cv2.cvtColor(two_people, cv2.COLOR_BGR2GRAY)
+    bgra = cv2.cvtColor(two_people, cv2.COLOR_BGR2BGRA)
+    odd = two_people[3:600, 5:1001]  # odd size and a non-contiguous view
+    with create_detector("fast") as det:
+        for img, dx in ((grey, 0), (grey[:, :, None], 0), (bgra, 0), (odd, 5)):
+            big = [f for f in det.detect(img) if f.bbox.size > 120]
+            assert len(big) == 2, img.shape
+            centres = sorted(f.bbox.center[0] + dx for f in big)
+            assert centres[0] == pytest.approx(317, abs=25) and centres[1] == pytest.approx(875, abs=25)
+        with pytest.raises(ValueError):
+            det.detect(np.zeros((10, 10, 2), np.uint8))
+
+
+def _small_faces_found(detector, scenes):
+    found = 0
+    for scene in scenes:
+        dets = detector.detect(read_image(scene.image_path))
+        truth = [f.bbox for f in scene.faces]
+        pairs = match_greedy(truth, [d.bbox for d in dets])
+        found += sum(1 for i, _ in pairs if truth[i].size < 32)
+    return found
+
+
+def test_tiling_finds_many_more_small_faces_than_the_whole_frame(shared_data):
+    scenes, _ = find_scenes(shared_data / "mask_scenes")
+    wanted = {f"maksssksksss{n}" for n in SMALL_FACE_SCENES}
+    scenes = [s for s in scenes if s.image_path.stem in wanted]
+    assert len(scenes) == len(SMALL_FACE_SCENES)
+    with MediaPipeFaceDetector("full", 0.5) as whole, create_detector("accurate") as tiled:
+        n_whole = _small_faces_found(whole, scenes)
+        n_tiled = _small_faces_found(tiled, scenes)
+    total = sum(1 for s in scenes for f in s.faces if f.bbox.size < 32)
+    assert n_tiled >= 2 * n_whole + 10, (n_tiled, n_whole, total)
+    assert n_tiled >= 0.6 * total
+
+
+def test_finds_a_known_small_masked_face_the_whole_frame_misses(shared_data):
+    img = read_image(shared_data / "mask_scenes" / "images" / "maksssksksss2.png")
+    known = BBox(154, 47, 178, 74)  # a 27 px with_mask face, annotated
+    with MediaPipeFaceDetector("full", 0.5) as whole:
+        assert all(d.bbox.iou(known) < 0.3 for d in whole.detect(img))
+    for preset in ("balanced", "accurate"):
+        with create_detector(preset) as tiled:
+            hits = [d for d in tiled.detect(img) if d.bbox.iou(known) >= 0.3]
+        assert len(hits) == 1, preset
+        (kx, ky) = hits[0].keypoints[2]  # nose tip, in frame pixels
+        assert known.x1 <= kx <= known.x2 and known.y1 <= ky <= known.y2

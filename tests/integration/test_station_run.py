@@ -1,0 +1,76 @@
+"""Real video -> capture -> analysis (child process) -> real SQLite store, through `vigil run --headless`."""
+
+import json
+import sqlite3
+
+import pytest
+
+from app.__main__ import main
+from tests.media import make_clip
+
+
+def run_json(capsys, *args: str) -> dict:
+    code = main(["run", "--headless", "--no-config", "--json", "--quiet", *args])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    return json.loads(out.out)
+
+
+def test_run_reads_analyses_and_stores_while_a_broken_camera_is_reported(tmp_path, capsys):
+    clip = make_clip(tmp_path / "entrance.mp4", frames=60, size=(320, 240), fps=15)
+    db = tmp_path / "events.sqlite3"
+    report = run_json(
+        capsys,
+        "--source",
+        str(clip),
+        "--source",
+        str(tmp_path / "missing.mp4"),
+        "--db",
+        str(db),
+        "--duration",
+        "4",
+        "--site",
+        "North Mall",
+    )
+    good, bad = report["per_camera"]["cam1"], report["per_camera"]["cam2"]
+    assert set(good) >= {"frames_read", "frames_analysed", "faces", "tracks", "events", "reconnects"}
+    assert good["frames_read"] >= 15 and good["frames_analysed"] >= 3
+    assert good["faces"] == 0 and good["tracks"] == 0  # a clip without people has no visitors
+    assert bad["frames_read"] == 0 and bad["events"] == 1
+    with sqlite3.connect(db) as con:
+        kinds = [r[0] for r in con.execute("select kind from events where camera_id='cam2'")]
+        site = con.execute("select site_id from cameras where id='cam1'").fetchone()[0]
+        statuses = {r[0] for r in con.execute("select health from camera_status where camera_id='cam1'")}
+    assert kinds == ["camera_offline"]
+    assert site == "North Mall"
+    assert "live" in statuses
+
+
+def test_run_without_sources_is_a_clear_error(capsys):
+    assert main(["run", "--headless", "--no-config", "--duration", "1"]) == 2
+    assert "no cameras" in capsys.readouterr().err
+
+
+def test_malformed_url_is_one_line_not_a_traceback(capsys):
+    assert main(["run", "--headless", "--no-config", "--source", "rtsp//nohost", "--duration", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "--source" in err
+
+
+@pytest.mark.slow
+def test_one_person_walking_past_is_counted_once(shared_data, tmp_path, capsys):
+    video = shared_data / "video" / "man_no_mask_720p.mp4"
+    report = run_json(
+        capsys,
+        "--source",
+        str(video),
+        "--db",
+        str(tmp_path / "e.db"),
+        "--duration",
+        "7",
+        "--analysis",
+        "thread",
+    )
+    cam = report["per_camera"]["cam1"]
+    assert cam["faces"] >= 20  # 5 fps over ~7 s, one face in almost every frame
+    assert cam["tracks"] == 1
