@@ -171,24 +171,31 @@ class CameraTile(QWidget):
     def _draw_info(self, painter: QPainter, area: QRectF) -> None:
         assert self._feed is not None
         cam = self._feed.camera
-        px = int(max(12.0, min(20.0, area.height() / 18.0)))
+        px = int(max(11.0, min(18.0, area.height() / 22.0)))
         bar = QRectF(area.left(), area.top(), area.width(), px * 1.6)
         painter.fillRect(bar, QColor(0, 0, 0, 150))
         font = QFont(self.font())
         font.setPixelSize(px)
         font.setBold(True)
         painter.setFont(font)
+        metrics = painter.fontMetrics()
         painter.setPen(QColor(235, 240, 245))
         inner = bar.adjusted(px * 0.4, 0, -px * 0.4, 0)
         title = f"{cam.name}  ·  {self._site_name}" if self._site_name else cam.name
-        right = f"{self._feed.stats().fps:4.1f} fps"
+        fps = f"{self._feed.stats().fps:.0f} fps"
         frame = self.current_frame()
-        if frame is not None:
-            right += "   " + time.strftime("%H:%M:%S", time.localtime(frame.captured_at))
+        clock = time.strftime("%H:%M:%S", time.localtime(frame.captured_at)) if frame is not None else ""
+        # The camera's name matters most at a distance: drop the clock, then the fps, before eliding it.
+        right = ""
+        for candidate in (f"{fps}   {clock}".strip(), fps, ""):
+            room = inner.width() - metrics.horizontalAdvance(candidate) - px
+            if metrics.horizontalAdvance(cam.name) <= room or not candidate:
+                right = candidate
+                break
         painter.drawText(inner, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight), right)
-        room = inner.adjusted(0, 0, -painter.fontMetrics().horizontalAdvance(right) - px, 0)
-        elided = painter.fontMetrics().elidedText(title, Qt.TextElideMode.ElideRight, int(room.width()))
-        painter.drawText(room, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), elided)
+        room_rect = inner.adjusted(0, 0, -(metrics.horizontalAdvance(right) + px if right else 0), 0)
+        elided = metrics.elidedText(title, Qt.TextElideMode.ElideRight, int(room_rect.width()))
+        painter.drawText(room_rect, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), elided)
 
     def _draw_state(self, painter: QPainter, area: QRectF, now_mono: float) -> None:
         assert self._feed is not None

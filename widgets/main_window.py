@@ -256,6 +256,8 @@ class StationWindow(QMainWindow):
             self.resize(1600, 900)
         if state is not None:
             self.restoreState(state)
+        else:  # first start: give the wall most of the width
+            self.resizeDocks([self.camera_dock, self.events_dock], [220, 440], Qt.Orientation.Horizontal)
 
     def save_state(self) -> None:
         """Geometry per screen, the wall's layout and the walls' layouts (also called on close)."""

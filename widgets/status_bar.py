@@ -7,6 +7,7 @@ import os
 
 import psutil
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from app.domain import Health
@@ -43,9 +44,23 @@ class StationStatusBar(QStatusBar):
         self.cpu = QLabel()
         self.memory = QLabel()
         self.database = QLabel()
-        for label in (self.cameras, self.analysis, self.cpu, self.memory, self.database):
+        widest = (
+            "Cameras 888/888 live",
+            "Analysis 888.8 fps",
+            "CPU 100% · Vigil 888%",
+            "Memory 88.8 GB",
+            "Database 888.8 MB",
+        )
+        for label, sample in zip(
+            (self.cameras, self.analysis, self.cpu, self.memory, self.database), widest, strict=True
+        ):
             label.setObjectName("StatusField")
             self.addPermanentWidget(label)
+            label.ensurePolished()
+            # Fixed widths: figures changing every second must not make the bar jump or cut them off.
+            bold = label.font()
+            bold.setBold(True)
+            label.setMinimumWidth(QFontMetrics(bold).horizontalAdvance(sample) + 28)
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.update_figures)
         self._timer.start(1000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -146,3 +147,50 @@ def grey_frame(w: int = 640, h: int = 360, value: int = 60) -> np.ndarray:
 
 def face(x1: float, y1: float, x2: float, y2: float, mask: MaskState, track: int = 1) -> Face:
     return Face(BBox(x1, y1, x2, y2), 0.9, track_id=track, mask=mask)
+
+
+class SyntheticStation(ScriptedStation):
+    """A ScriptedStation whose cameras get synthetic frames from one thread each at ``fps`` (benchmarks)."""
+
+    def __init__(self, cameras: int = 16, size: tuple[int, int] = (1280, 720), fps: float = 15.0) -> None:
+        super().__init__(make_config(cameras, sites=2))
+        w, h = size
+        base = np.zeros((h, w, 3), np.uint8)
+        base[:, :, 0] = np.linspace(30, 120, w, dtype=np.uint8)[None, :]
+        base[:, :, 1] = np.linspace(20, 90, h, dtype=np.uint8)[:, None]
+        self._images = []
+        for k in range(4):  # a few distinct frames, shared read-only by all cameras (tiles never write)
+            img = base.copy()
+            img[h // 3 : h // 3 + 80, k * w // 4 : k * w // 4 + 80] = 230
+            img.flags.writeable = False
+            self._images.append(img)
+        self._fps = fps
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> SyntheticStation:
+        for i, cid in enumerate(self._feeds):
+            t = threading.Thread(target=self._run, args=(cid, i), name=f"synthetic-{cid}", daemon=True)
+            t.start()
+            self._threads.append(t)
+        return self
+
+    def _run(self, camera_id: str, offset: int) -> None:
+        feed = self._feeds[camera_id]
+        period = 1.0 / self._fps
+        next_t = time.monotonic() + offset * period / len(self._feeds)
+        n = 0
+        while not self._stop.is_set():
+            delay = next_t - time.monotonic()
+            if delay > 0 and self._stop.wait(delay):
+                break
+            frame = feed.push_frame(self._images[n % len(self._images)])
+            if n % 3 == 0:  # analysis at 5 fps: one face box per result
+                feed.push_result(frame, (face(600, 200, 720, 340, MaskState.NO_MASK, 1),))
+            n += 1
+            next_t += period
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout)
