@@ -189,7 +189,7 @@ class CameraTile(QWidget):
         right = ""
         for candidate in (f"{fps}   {clock}".strip(), fps, ""):
             room = inner.width() - metrics.horizontalAdvance(candidate) - px
-            if metrics.horizontalAdvance(cam.name) <= room or not candidate:
+            if metrics.horizontalAdvance(cam.name) + 2 * px <= room or not candidate:
                 right = candidate
                 break
         painter.drawText(inner, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight), right)

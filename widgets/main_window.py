@@ -8,7 +8,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QVBoxLayout, QWidget
 
 from app.config import StationConfig
@@ -252,12 +252,15 @@ class StationWindow(QMainWindow):
         state = self.settings.value(f"window/{self._screen_key()}/state")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        else:
+        elif not self.testAttribute(Qt.WidgetAttribute.WA_Resized):
             self.resize(1600, 900)
         if state is not None:
             self.restoreState(state)
-        else:  # first start: give the wall most of the width
-            self.resizeDocks([self.camera_dock, self.events_dock], [220, 440], Qt.Orientation.Horizontal)
+        else:  # first start: give the wall most of the width (once the window has its size)
+            QTimer.singleShot(0, self._default_dock_widths)
+
+    def _default_dock_widths(self) -> None:
+        self.resizeDocks([self.camera_dock, self.events_dock], [230, 470], Qt.Orientation.Horizontal)
 
     def save_state(self) -> None:
         """Geometry per screen, the wall's layout and the walls' layouts (also called on close)."""

@@ -82,7 +82,7 @@ def draw_faces(painter: QPainter, result: FrameResult, target: QRectF, options: 
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(rect)
         if options.labels:
-            _draw_label(painter, metrics, rect, _face_text(face), colour)
+            _draw_label(painter, metrics, rect, _face_text(face), colour, target)
 
 
 def _face_text(face: Face) -> str:
@@ -98,11 +98,14 @@ def _face_text(face: Face) -> str:
     return "  ".join(parts)
 
 
-def _draw_label(painter: QPainter, metrics: QFontMetricsF, box: QRectF, text: str, colour: QColor) -> None:
+def _draw_label(
+    painter: QPainter, metrics: QFontMetricsF, box: QRectF, text: str, colour: QColor, frame: QRectF
+) -> None:
     pad = 3.0
     w, h = metrics.horizontalAdvance(text) + 2 * pad, metrics.height() + pad
-    top = box.top() - h if box.top() - h >= 0 else box.bottom()
-    bg = QRectF(box.left(), top, w, h)
+    top = box.top() - h if box.top() - h >= frame.top() else box.bottom()
+    left = max(frame.left(), min(box.left(), frame.right() - w))  # keep the label inside the picture
+    bg = QRectF(left, top, w, h)
     painter.fillRect(bg, QColor(0, 0, 0, 170))
     painter.setPen(colour)
     painter.drawText(QPointF(bg.left() + pad, bg.top() + metrics.ascent() + pad / 2), text)

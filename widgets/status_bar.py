@@ -74,7 +74,7 @@ class StationStatusBar(QStatusBar):
         self.cameras.setProperty("alert", live < len(feeds))
         self.analysis.setText(f"Analysis {self._station.analysed_fps():.1f} fps")
         self.cpu.setText(
-            f"CPU {psutil.cpu_percent(None):.0f}% (Vigil {self._process.cpu_percent(None):.0f}%)"
+            f"CPU {psutil.cpu_percent(None):.0f}% · Vigil {self._process.cpu_percent(None):.0f}%"
         )
         self.memory.setText(f"Memory {_size_text(self._process.memory_info().rss)}")
         path = self._station.db_path()
