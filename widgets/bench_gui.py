@@ -54,6 +54,7 @@ def run_gui_bench(
         probe.stop()
         per_tile = {t.camera_id: (t.paints - start_paints[t.camera_id]) / elapsed for t in tiles}
         window.close()
+        window.deleteLater()
     stalls = np.asarray(lateness or [0.0])
     fps = np.asarray(list(per_tile.values()) or [0.0])
     return {

@@ -36,7 +36,9 @@ def test_vigil_source_opens_the_wall_on_a_video(qapp, tmp_path: Path) -> None:
     seen: dict[str, object] = {}
 
     def inspect_and_quit() -> None:
-        window = next(w for w in QApplication.topLevelWidgets() if type(w).__name__ == "StationWindow")
+        window = next(
+            w for w in QApplication.topLevelWidgets() if type(w).__name__ == "StationWindow" and w.isVisible()
+        )
         window.clock.tick()
         tile = window.grid.tile_for("cam1")
         seen["camera"] = tile.feed.camera.name if tile else None
