@@ -18,7 +18,7 @@ class EngineSpec:
     """Everything needed to build an ``AnalysisEngine`` anywhere (plain data, picklable)."""
 
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
-    detector_preset: str = "fast"
+    detector_preset: str = "live"
     mask_enabled: bool = True
     mask_model_path: str = ""  # empty: the bundled model
     tracker: TrackerOptions = field(default_factory=TrackerOptions)
@@ -38,7 +38,7 @@ def build_parts(spec: EngineSpec) -> EngineParts:
 def make_detector(spec: EngineSpec) -> FaceDetector:
     from models.face_detector import create_detector
 
-    return create_detector(spec.detector_preset, min_score=spec.analysis.detector_min_score)
+    return create_detector(spec.detector_preset)
 
 
 def make_mask_stage(spec: EngineSpec) -> MaskStage:

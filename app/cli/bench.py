@@ -26,7 +26,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--warmup", type=float, default=5.0, help="warm-up seconds, not measured (default 5)")
     p.add_argument("--analysis-fps", type=float, default=5.0, help="analysis rate per camera (default 5)")
     p.add_argument("--analysis", choices=["process", "thread", "off"], default="process")
-    p.add_argument("--preset", default="fast", help="detector preset (fast|accurate)")
+    p.add_argument(
+        "--preset", default="auto", help="detector preset: auto (default), live, fast, balanced, accurate"
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
