@@ -11,10 +11,10 @@ import numpy as np
 from app.clips.overlay import (
     OverlaySource,
     OverlayTimeline,
-    blur_regions,
     draw_overlays,
     expand,
     faces_to_blur,
+    redact_regions,
     scaled_faces,
 )
 from app.domain import BBox
@@ -85,7 +85,7 @@ class FaceBlurRenderer:
             to_blur = [expand(b, 0.25, (w, h)) for b in faces_to_blur(candidates, keep)]
             self.blurred_faces += len(to_blur)
             if to_blur:
-                out = blur_regions(out, to_blur)
+                out = redact_regions(out, to_blur)
         if self.overlays:
             out = draw_overlays(out, faces, self.camera_name, t)
         return out

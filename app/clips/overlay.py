@@ -123,22 +123,21 @@ def expand(box: BBox, factor: float, size: tuple[int, int]) -> BBox:
     return BBox(box.x1 - dx, box.y1 - dy, box.x2 + dx, box.y2 + dy).clamp(*size)
 
 
-def blur_regions(image: np.ndarray, boxes: Sequence[BBox]) -> np.ndarray:
-    """A copy of ``image`` with every box pixelated and blurred beyond recognition."""
+def redact_regions(image: np.ndarray, boxes: Sequence[BBox]) -> np.ndarray:
+    """A copy of ``image`` with every box filled with its own average colour.
+
+    A Gaussian blur or a mosaic keeps the layout of eyes, nose and mouth: BlazeFace still found faces at
+    score 0.73 through a 12-block mosaic plus blur, and 0.4 through a 3-block one. A flat fill leaves nothing.
+    """
     out = image.copy()
     h, w = out.shape[:2]
     for box in boxes:
         b = box.clamp(w, h)
         x1, y1, x2, y2 = int(b.x1), int(b.y1), int(np.ceil(b.x2)), int(np.ceil(b.y2))
-        if x2 - x1 < 2 or y2 - y1 < 2:
+        if x2 - x1 < 1 or y2 - y1 < 1:
             continue
         roi = out[y1:y2, x1:x2]
-        small = cv2.resize(
-            roi, (max(1, (x2 - x1) // 12), max(1, (y2 - y1) // 12)), interpolation=cv2.INTER_AREA
-        )
-        coarse = cv2.resize(small, (x2 - x1, y2 - y1), interpolation=cv2.INTER_NEAREST)
-        k = max(3, ((x2 - x1) // 4) | 1)
-        out[y1:y2, x1:x2] = cv2.GaussianBlur(coarse, (k, k), 0)
+        roi[:] = roi.reshape(-1, roi.shape[2]).mean(axis=0).astype(out.dtype)
     return out
 
 
