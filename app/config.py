@@ -1,12 +1,29 @@
 """Typed station settings: sites (malls), cameras, analysis thresholds, retention.
 
 Stored as a versioned TOML file in the user config dir (``--config PATH`` overrides).
-Loading and validation live in this module too (see ``load_config`` / ``save_config``).
+``load_config`` validates and never writes; ``save_config`` writes atomically and keeps a ``.bak``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import difflib
+import json
+import math
+import os
+import re
+import tempfile
+import tomllib
+import zoneinfo
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from app import paths
+from app.capture.source import SourceKind, source_kind, validate_source
+from app.errors import ConfigError
+from app.logs import redact
 
 CONFIG_VERSION = 1
 
@@ -60,3 +77,427 @@ class StationConfig:
 
     def camera(self, camera_id: str) -> CameraConfig | None:
         return next((c for c in self.cameras if c.id == camera_id), None)
+
+
+# ---------------------------------------------------------------- sources
+
+
+def camera_from_source(source: str, index: int, site: str = "default") -> CameraConfig:
+    """A camera for ``--source`` on the command line: id ``cam<index>``, name from the file name or host."""
+    err = validate_source(source)
+    if err:
+        raise ConfigError(f"--source: {err}")
+    kind = source_kind(source)
+    if kind is SourceKind.USB:
+        name = f"USB camera {source.removeprefix('/dev/video')}"
+    elif kind is SourceKind.NETWORK:
+        parts = urlsplit(source)
+        name = parts.hostname or parts.scheme  # hostname never includes user:password
+    else:
+        p = Path(source).expanduser()
+        name, source = (p.stem or p.name or "video"), str(p.absolute())
+    return CameraConfig(id=f"cam{index}", name=name, site=site, source=source)
+
+
+def with_cameras(cfg: StationConfig, cameras: Iterable[CameraConfig]) -> StationConfig:
+    """``cfg`` plus session cameras (``--source``): clashing ids get the next free ``camN``, and a
+    "default" site is added if a camera refers to it and the config has none."""
+    taken = {c.id for c in cfg.cameras}
+    added: list[CameraConfig] = []
+    for cam in cameras:
+        if cam.id in taken:
+            n = 1
+            while f"cam{n}" in taken:
+                n += 1
+            cam = replace(cam, id=f"cam{n}")
+        taken.add(cam.id)
+        added.append(cam)
+    sites = cfg.sites
+    if any(c.site == "default" for c in added) and cfg.site("default") is None:
+        sites = (*sites, SiteConfig(id="default", name="Default site"))
+    return replace(cfg, sites=sites, cameras=(*cfg.cameras, *added))
+
+
+# ---------------------------------------------------------------- validation
+
+
+class _Invalid(Exception):
+    """One field's problem (message without location)."""
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, str):
+        return json.dumps(redact(v), ensure_ascii=False)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, dict):
+        return "a table"
+    if isinstance(v, list):
+        return "an array"
+    return str(v)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def _number(lo: float, hi: float) -> Callable[[Any], float]:
+    def check(v: Any) -> float:
+        if isinstance(v, bool) or not isinstance(v, int | float) or not lo <= v <= hi:
+            raise _Invalid(f"must be a number between {_fmt(lo)} and {_fmt(hi)}, got {_show(v)}")
+        return float(v)
+
+    return check
+
+
+def _integer(lo: int, hi: int) -> Callable[[Any], int]:
+    def check(v: Any) -> int:
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            raise _Invalid(f"must be a whole number between {lo} and {hi}, got {_show(v)}")
+        return v
+
+    return check
+
+
+def _bool(v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise _Invalid(f"must be true or false, got {_show(v)}")
+    return v
+
+
+def _text(v: Any) -> str:
+    if not isinstance(v, str):
+        raise _Invalid(f"must be a string in quotes, got {_show(v)}")
+    return v
+
+
+def _ident(v: Any) -> str:
+    if not isinstance(v, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", v):
+        raise _Invalid(f"must be a short id of letters, digits, '-', '_' or '.', got {_show(v)}")
+    return v
+
+
+def _table(v: Any) -> dict[str, Any]:
+    if not isinstance(v, dict):
+        raise _Invalid(f"must be a table, got {_show(v)}")
+    return v
+
+
+def _tables(v: Any) -> list[Any]:
+    if not isinstance(v, list):
+        raise _Invalid(f"must be an array of tables (written [[name]]), got {_show(v)}")
+    return v
+
+
+def _source(v: Any) -> str:
+    err = validate_source(_text(v))
+    if err:
+        raise _Invalid(err)
+    return str(v)
+
+
+def _sub_source(v: Any) -> str:
+    return "" if _text(v) == "" else _source(v)
+
+
+def _timezone(v: Any) -> str:
+    tz = _text(v)
+    if tz and zoneinfo.available_timezones() and tz not in zoneinfo.available_timezones():
+        raise _Invalid(f'unknown time zone {_show(tz)}; use an IANA name such as "Europe/Paris" or ""')
+    return tz
+
+
+Schema = Mapping[str, Callable[[Any], Any]]
+_SITE: Schema = {"id": _ident, "name": _text, "watchlist_enabled": _bool, "timezone": _timezone}
+_CAMERA: Schema = {
+    "id": _ident,
+    "name": _text,
+    "site": _ident,
+    "source": _source,
+    "sub_source": _sub_source,
+    "enabled": _bool,
+    "analysis_fps": _number(0.2, 30),
+    "loop": _bool,
+    "record": _bool,
+}
+_ANALYSIS: Schema = {
+    "detector_min_score": _number(0.0, 1.0),
+    "min_face_px": _integer(4, 4096),
+    "blur_threshold": _number(0.0, 100000.0),
+    "lost_track_s": _number(0.1, 600.0),
+}
+_TOP: Schema = {
+    "version": _integer(1, 1 << 31),
+    "retention_days": _integer(1, 3650),
+    "db_path": _text,
+    "analysis": _table,
+    "sites": _tables,
+    "cameras": _tables,
+}
+_REQUIRED = {"sites": ("id",), "cameras": ("id", "site", "source"), "analysis": (), "": ("version",)}
+
+
+class _Parser:
+    """Turns the TOML dict into a StationConfig, raising ConfigError with file, line and field."""
+
+    def __init__(self, where: str, text: str = "") -> None:
+        self.where = where
+        self.lines = text.splitlines()
+
+    def fail(self, table: str, index: int | None, key: str | None, msg: str) -> ConfigError:
+        name = table + (f"[{index}]" if index is not None else "")
+        name = f"{name}.{key}" if key and name else (key or name)
+        line = self._locate(table, index, key)
+        loc = f"{self.where}:{line}" if line else self.where
+        return ConfigError(f"{loc}: {name}: {msg}" if name else f"{loc}: {msg}")
+
+    def _locate(self, table: str, index: int | None, key: str | None) -> int | None:
+        """Best-effort line of ``key`` in the n-th ``[[table]]`` (tomllib gives no value positions)."""
+        if not self.lines:
+            return None
+        name = re.escape(table)
+        header = re.compile(rf"^\s*\[\[\s*{name}\s*\]\]" if index is not None else rf"^\s*\[\s*{name}\s*\]")
+        start, seen = (0 if not table else None), -1
+        for i, ln in enumerate(self.lines):
+            if table and header.match(ln):
+                seen += 1
+                if index is None or seen == index:
+                    start = i
+                    break
+        if start is None:
+            return None
+        if not key:
+            return start + 1 if table else None
+        for i in range(start + (1 if table else 0), len(self.lines)):
+            ln = self.lines[i]
+            if re.match(r"^\s*\[", ln):
+                break
+            if re.match(rf'^\s*"?{re.escape(key)}"?\s*=', ln):
+                return i + 1
+        return start + 1 if table else None
+
+    def table(self, raw: Any, table: str, index: int | None, schema: Schema) -> dict[str, Any]:
+        if not isinstance(raw, dict):
+            raise self.fail(table, index, None, f"must be a table, got {_show(raw)}")
+        for key in raw:
+            if key not in schema:
+                close = difflib.get_close_matches(key, list(schema), n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(schema)}"
+                raise self.fail(table, index, key, f"unknown key '{key}'{hint}")
+        for key in _REQUIRED[table]:
+            if key not in raw:
+                raise self.fail(table, index, None, f"missing '{key}'")
+        out: dict[str, Any] = {}
+        for key, value in raw.items():
+            try:
+                out[key] = schema[key](value)
+            except _Invalid as exc:
+                raise self.fail(table, index, key, str(exc)) from None
+        return out
+
+    def parse(self, raw: dict[str, Any]) -> StationConfig:
+        version = raw.get("version")
+        if isinstance(version, int) and not isinstance(version, bool) and version > CONFIG_VERSION:
+            raise self.fail(
+                "", None, "version",
+                f"config version {version} was written by a newer Vigil (this one reads version "
+                f"{CONFIG_VERSION}); upgrade Vigil or restore {Path(self.where).name}.bak",
+            )  # fmt: skip
+        top = self.table(raw, "", None, _TOP)
+        analysis = AnalysisConfig(**self.table(top.get("analysis", {}), "analysis", None, _ANALYSIS))
+        sites = [self._site(s, i) for i, s in enumerate(self._array(top, "sites"))]
+        cams = [self._camera(c, i) for i, c in enumerate(self._array(top, "cameras"))]
+        self._unique("sites", [s.id for s in sites], "site")
+        self._unique("cameras", [c.id for c in cams], "camera")
+        known = [s.id for s in sites]
+        for i, cam in enumerate(cams):
+            if cam.site not in known:
+                have = f"one of: {', '.join(map(_show, known))}" if known else "no [[sites]] are defined"
+                msg = f"unknown site {_show(cam.site)}; add a [[sites]] entry with id = {_show(cam.site)} ({have})"
+                raise self.fail("cameras", i, "site", msg)
+        return StationConfig(
+            version=CONFIG_VERSION,
+            sites=tuple(sites),
+            cameras=tuple(cams),
+            analysis=analysis,
+            retention_days=top.get("retention_days", 30),
+            db_path=top.get("db_path", ""),
+        )
+
+    def _array(self, top: dict[str, Any], name: str) -> list[Any]:
+        return list(top.get(name, []))
+
+    def _site(self, raw: Any, i: int) -> SiteConfig:
+        d = self.table(raw, "sites", i, _SITE)
+        d.setdefault("name", d["id"])
+        return SiteConfig(**d)
+
+    def _camera(self, raw: Any, i: int) -> CameraConfig:
+        d = self.table(raw, "cameras", i, _CAMERA)
+        d.setdefault("name", d["id"])
+        return CameraConfig(**d)
+
+    def _unique(self, table: str, ids: list[str], what: str) -> None:
+        first: dict[str, int] = {}
+        for i, ident in enumerate(ids):
+            if ident in first:
+                msg = f"duplicate {what} id {_show(ident)} (also {table}[{first[ident]}]); ids must be unique"
+                raise self.fail(table, i, "id", msg)
+            first[ident] = i
+
+
+def config_from_dict(raw: dict[str, Any], where: str = "<config>", text: str = "") -> StationConfig:
+    """Validate a parsed TOML document; ``where``/``text`` only serve the error messages."""
+    return _Parser(where, text).parse(raw)
+
+
+def validate_config(cfg: StationConfig) -> None:
+    """Raise ConfigError if ``cfg`` would not load back (bad ranges, duplicate ids, unknown sites)."""
+    config_from_dict(config_to_dict(cfg))
+
+
+def _decode_error_position(exc: tomllib.TOMLDecodeError, text: str) -> tuple[str, int | None, int | None]:
+    """(message, line, column): Python 3.14+ has lineno/colno; older versions put them in the message."""
+    msg = str(exc)
+    m = re.search(r" \(at (?:line (\d+), column (\d+)|end of document)\)$", msg)
+    if m:
+        msg = msg[: m.start()]
+    line, col = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+    if line is None and m:
+        if m.group(1):
+            line, col = int(m.group(1)), int(m.group(2))
+        else:  # a half-written file: the problem is at its end
+            line = text.count("\n") + (0 if text.endswith("\n") else 1)
+            col = len(text.rsplit("\n", 1)[-1]) + 1
+    return msg, line, col
+
+
+def load_config(path: Path | None = None) -> StationConfig:
+    """Read and validate the config. No ``path``: the default file, or an empty config if it does not exist.
+    Never writes anything."""
+    explicit = path is not None
+    path = path if path is not None else paths.default_config_path()
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        if explicit:
+            raise ConfigError(f"{path}: config file not found; check the --config path") from None
+        return StationConfig()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg, line, col = _decode_error_position(exc, text)
+        loc = f"{path}:{line}:{col}" if line else str(path)
+        bak = path.with_name(path.name + ".bak")
+        fix = f"fix that line or restore {bak.name}" if bak.exists() else "fix that line"
+        raise ConfigError(f"{loc}: invalid TOML: {msg}; {fix}") from None
+    return config_from_dict(raw, str(path), text)
+
+
+# ---------------------------------------------------------------- writing
+
+
+def config_to_dict(cfg: StationConfig) -> dict[str, Any]:
+    def table(obj: Any) -> dict[str, Any]:
+        return {f.name: getattr(obj, f.name) for f in fields(obj)}
+
+    return {
+        "version": cfg.version,
+        "retention_days": cfg.retention_days,
+        "db_path": cfg.db_path,
+        "analysis": table(cfg.analysis),
+        "sites": [table(s) for s in cfg.sites],
+        "cameras": [table(c) for c in cfg.cameras],
+    }
+
+
+def _toml_string(s: str) -> str:
+    out = []
+    for ch in s:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch in "\b\t\n\f\r":
+            out.append({"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        return repr(v) if math.isfinite(v) else ("inf" if v > 0 else "-inf")
+    if isinstance(v, str):
+        return _toml_string(v)
+    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+
+
+def dumps_config(cfg: StationConfig) -> str:
+    """The config as TOML text (our schema: scalars, one table, arrays of tables)."""
+    d = config_to_dict(cfg)
+    lines = [
+        "# Vigil station configuration. Edit while Vigil is stopped; Vigil keeps the previous file as .bak."
+    ]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in d.items() if not isinstance(v, dict | list)]
+    lines += ["", "[analysis]"] + [f"{k} = {_toml_value(v)}" for k, v in d["analysis"].items()]
+    for name in ("sites", "cameras"):
+        for item in d[name]:
+            lines += ["", f"[[{name}]]"] + [f"{k} = {_toml_value(v)}" for k, v in item.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _write_synced(directory: Path, name: str, data: bytes, mode: int | None) -> str:
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)  # keep the permissions an admin gave the old file
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def save_config(cfg: StationConfig, path: Path | None = None) -> Path:
+    """Validate and write ``cfg`` atomically (temp file + fsync + rename); the old file becomes ``.bak``."""
+    path = path if path is not None else paths.default_config_path()
+    validate_config(cfg)
+    data = dumps_config(cfg).encode("utf-8")
+    bak = path.with_name(path.name + ".bak")
+    tmp = ""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        mode = (path.stat().st_mode & 0o777) if path.exists() else None  # new files: 0600 (passwords)
+        if path.exists():
+            os.replace(_write_synced(path.parent, bak.name, path.read_bytes(), mode), bak)
+        tmp = _write_synced(path.parent, path.name, data, mode)
+        os.replace(tmp, path)
+        if hasattr(os, "O_DIRECTORY"):  # make the rename durable (POSIX)
+            dfd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+    except OSError as exc:
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
+        raise ConfigError(
+            f"{path}: cannot save the configuration ({exc.strerror or exc}); check the folder is writable"
+        ) from None
+    return path

@@ -176,7 +176,8 @@ class CaptureStats:
     """Counters of one capture thread."""
 
     frames_in: int = 0
-    frames_dropped: int = 0
+    frames_dropped: int = 0  # overwritten in the one-slot buffer before analysis took them + skipped
+    frames_skipped: int = 0  # not decoded/delivered because the capture fell behind (live pacing)
     reconnects: int = 0
     fps: float = 0.0
     last_frame_mono: float | None = None
@@ -202,3 +203,16 @@ class Event:
     track_id: int | None = None
     details: dict[str, Any] = field(default_factory=dict)
     thumbnail_jpeg: bytes | None = None  # face crop, kept only for events (privacy: compliance needs none)
+
+
+@dataclass(frozen=True, slots=True)
+class TrackSummary:
+    """A person who passed a camera: one ended (or still open) track, anonymous by design."""
+
+    camera_id: str
+    track_id: int
+    first_seen: float  # UTC epoch seconds
+    last_seen: float
+    best_face_px: float
+    verdict: MaskState
+    frames: int

@@ -43,7 +43,9 @@ def setup_logging(level: int = logging.INFO, log_file: Path | None = None, conso
     handlers: list[logging.Handler] = []
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.handlers.RotatingFileHandler(path, maxBytes=5_000_000, backupCount=5, encoding="utf-8"))
+        handlers.append(
+            logging.handlers.RotatingFileHandler(path, maxBytes=5_000_000, backupCount=5, encoding="utf-8")
+        )
     except OSError:
         pass  # read-only home: keep running, log to stderr only
     if console:

@@ -1,0 +1,203 @@
+"""Pipeline benchmark: N copies of a clip played as live cameras through capture + analysis.
+
+Measures per-stream capture fps, analysed fps, frames skipped, capture-to-result latency, CPU and
+peak RSS (this process plus the analysis child).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from app.bootstrap import LiveStation, StationOptions
+from app.config import CameraConfig, SiteConfig, StationConfig
+from app.errors import UserError
+
+
+@dataclass(frozen=True, slots=True)
+class BenchOptions:
+    streams: int = 4
+    source: Path | None = None
+    seconds: float = 20.0
+    warmup_s: float = 5.0
+    analysis_fps: float = 5.0
+    analysis_mode: str = "process"
+    detector_preset: str = "fast"
+
+
+def make_bench_clip(out_dir: Path, seconds: int = 20, fps: int = 15) -> Path:
+    """A 1280x720 H.264 clip at ``fps`` (ffmpeg's test pattern) when no --source is given."""
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        raise UserError("bench needs ffmpeg to make a 720p H.264 test clip; install it or pass --source FILE")
+    out = out_dir / f"bench_720p_{fps}fps.mp4"
+    subprocess.run(
+        [
+            ffmpeg,
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size=1280x720:rate={fps}:duration={seconds}",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-g",
+            str(fps * 2),
+            "-pix_fmt",
+            "yuv420p",
+            str(out),
+        ],
+        check=True,
+    )
+    return out
+
+
+class _Sampler(threading.Thread):
+    """Samples CPU time and RSS of this process and its children every 0.5 s."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True, name="bench-sampler")
+        self.proc = psutil.Process()
+        self.stop_evt = threading.Event()
+        self.peak_rss = 0
+        self.rss_series: list[tuple[float, int]] = []
+
+    def procs(self) -> list[psutil.Process]:
+        return [self.proc, *self.proc.children(recursive=True)]
+
+    def cpu_seconds(self) -> float:
+        total = 0.0
+        for p in self.procs():
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system
+            except psutil.Error:
+                pass
+        return total
+
+    def run(self) -> None:
+        while not self.stop_evt.wait(0.5):
+            rss = 0
+            for p in self.procs():
+                with contextlib.suppress(psutil.Error):
+                    rss += p.memory_info().rss
+            self.peak_rss = max(self.peak_rss, rss)
+            self.rss_series.append((time.monotonic(), rss))
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def run_pipeline_bench(opts: BenchOptions, progress: Any = None) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="vigil-bench-") as tmp:
+        source = opts.source or make_bench_clip(Path(tmp))
+        if not Path(source).is_file():
+            raise UserError(f"bench source not found: {source}")
+        cams = tuple(
+            CameraConfig(
+                id=f"b{i + 1:02d}",
+                name=f"bench {i + 1}",
+                site="bench",
+                source=str(source),
+                analysis_fps=opts.analysis_fps,
+            )
+            for i in range(opts.streams)
+        )
+        cfg = StationConfig(sites=(SiteConfig("bench", "Bench"),), cameras=cams)
+        station = LiveStation(
+            cfg,
+            StationOptions(
+                db_path=Path(tmp) / "bench.sqlite3",
+                analysis_mode=opts.analysis_mode,
+                detector_preset=opts.detector_preset,
+            ),
+        )
+        return _measure(station, opts, progress)
+
+
+def _measure(station: LiveStation, opts: BenchOptions, progress: Any) -> dict[str, Any]:
+    latencies: dict[str, list[float]] = {}
+    lock = threading.Lock()
+    recording = threading.Event()
+
+    def on_result(camera_id: str, latency_s: float) -> None:
+        if recording.is_set():
+            with lock:
+                latencies.setdefault(camera_id, []).append(latency_s * 1000.0)
+
+    station.result_observers.append(lambda r: on_result(r.camera_id, r.latency_s))
+    sampler = _Sampler()
+    station.start()
+    try:
+        station.wait_ready(120)
+        sampler.start()
+        _wait(opts.warmup_s, progress, "warming up")
+        start_stats = {cid: f.stats() for cid, f in station.feeds().items()}
+        start_analysed = {cid: f.counters["frames_analysed"] for cid, f in station.feeds().items()}
+        cpu0, t0 = sampler.cpu_seconds(), time.monotonic()
+        rss_after_warmup = sampler.peak_rss
+        recording.set()
+        _wait(opts.seconds, progress, "measuring")
+        recording.clear()
+        wall = time.monotonic() - t0
+        cpu = sampler.cpu_seconds() - cpu0
+        per_stream = {}
+        for cid, feed in station.feeds().items():
+            s0, s1 = start_stats[cid], feed.stats()
+            lat = latencies.get(cid, [])
+            per_stream[cid] = {
+                "capture_fps": round((s1.frames_in - s0.frames_in) / wall, 2),
+                "analysed_fps": round((feed.counters["frames_analysed"] - start_analysed[cid]) / wall, 2),
+                "skipped": s1.frames_skipped - s0.frames_skipped,
+                "latency_p50_ms": _round(_percentile(lat, 0.5)),
+                "latency_p95_ms": _round(_percentile(lat, 0.95)),
+            }
+    finally:
+        sampler.stop_evt.set()
+        station.stop()
+    all_lat = [v for vals in latencies.values() for v in vals]
+    return {
+        "streams": opts.streams,
+        "seconds": round(wall, 1),
+        "analysis_mode": opts.analysis_mode,
+        "detector_preset": opts.detector_preset,
+        "analysis_fps_target": opts.analysis_fps,
+        "capture_fps_min": min((float(s["capture_fps"] or 0) for s in per_stream.values()), default=0.0),
+        "analysed_fps_min": min((float(s["analysed_fps"] or 0) for s in per_stream.values()), default=0.0),
+        "latency_p50_ms": _round(_percentile(all_lat, 0.5)),
+        "latency_p95_ms": _round(_percentile(all_lat, 0.95)),
+        "cpu_percent": round(100.0 * cpu / wall, 1),
+        "cpu_cores": psutil.cpu_count(),
+        "peak_rss_mb": round(sampler.peak_rss / 2**20, 1),
+        "rss_growth_mb": round((sampler.peak_rss - rss_after_warmup) / 2**20, 1),
+        "per_stream": per_stream,
+    }
+
+
+def _round(v: float | None) -> float | None:
+    return None if v is None else round(v, 1)
+
+
+def _wait(seconds: float, progress: Any, label: str) -> None:
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        if progress:
+            progress(f"{label}: {left:4.0f} s left")
+        time.sleep(min(1.0, left))

@@ -1,0 +1,222 @@
+"""The analysis engine: detector -> mask -> tracker -> verdicts -> FrameResult and events.
+
+Single-threaded by design: a runner (thread or child process) owns one engine and feeds it the newest
+frames of several cameras per round; all face crops of a round go through the mask model in one call.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from app.analysis.tracker import FaceTracker, Track, TrackerOptions
+from app.domain import (
+    Detection,
+    Event,
+    EventKind,
+    Face,
+    Frame,
+    FrameResult,
+    MaskState,
+    TrackSummary,
+)
+from models.face_detector import FaceDetector
+
+log = logging.getLogger(__name__)
+
+Probs = tuple[float, float, float]
+Judgement = tuple[MaskState, Probs | None]
+
+
+class MaskStage(Protocol):
+    """Judges every face of several frames in one batched call."""
+
+    def judge(self, items: Sequence[tuple[np.ndarray, Sequence[Detection]]]) -> list[list[Judgement]]: ...
+
+
+class VerdictTracker(Protocol):
+    """Per-track verdict with hysteresis (one blurred frame cannot flip it)."""
+
+    @property
+    def verdict(self) -> MaskState: ...
+
+    def update(self, state: MaskState, probs: Probs | None) -> object | None:
+        """Feed one frame's judgement; return something truthy when the settled verdict changed."""
+        ...
+
+
+EVENT_FOR_VERDICT = {MaskState.NO_MASK: EventKind.NO_MASK, MaskState.INCORRECT: EventKind.INCORRECT_MASK}
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisOutput:
+    result: FrameResult
+    events: tuple[Event, ...] = ()
+    ended: tuple[TrackSummary, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EngineParts:
+    """Factories, called in the thread that runs the engine (MediaPipe and ORT sessions are per thread)."""
+
+    detector: Callable[[], FaceDetector]
+    mask: Callable[[], MaskStage] | None = None
+    verdict: Callable[[], VerdictTracker] | None = None
+    tracker: TrackerOptions = TrackerOptions()
+
+
+class AnalysisEngine:
+    """Turns frames into results and events. Not thread-safe: one owner thread."""
+
+    def __init__(self, parts: EngineParts) -> None:
+        self._parts = parts
+        self._detector: FaceDetector | None = None
+        self._mask: MaskStage | None = None
+        self.mask_error: str | None = None
+        self._trackers: dict[str, FaceTracker] = {}
+
+    def _ensure_models(self) -> FaceDetector:
+        if self._detector is None:
+            self._detector = self._parts.detector()
+            if self._parts.mask is not None:
+                try:
+                    self._mask = self._parts.mask()
+                except Exception as exc:  # ModelError or a broken runtime: keep showing video
+                    self.mask_error = str(exc)
+                    log.error("mask analysis unavailable: %s", exc)
+        return self._detector
+
+    @property
+    def mask_available(self) -> bool:
+        return self._mask is not None
+
+    def analyse(self, frames: Sequence[Frame]) -> list[AnalysisOutput]:
+        detector = self._ensure_models()
+        detections = [detector.detect(f.image) for f in frames]
+        judgements: list[list[Judgement]]
+        if self._mask is not None and any(detections):
+            judgements = self._mask.judge([(f.image, d) for f, d in zip(frames, detections, strict=True)])
+        else:
+            judgements = [[(MaskState.UNKNOWN, None)] * len(d) for d in detections]
+        return [self._track(f, d, j) for f, d, j in zip(frames, detections, judgements, strict=True)]
+
+    def finish(self, camera_id: str | None = None) -> tuple[TrackSummary, ...]:
+        """End open tracks (of one camera, or all) and return their summaries."""
+        ids = [camera_id] if camera_id else list(self._trackers)
+        out: list[TrackSummary] = []
+        for cid in ids:
+            tracker = self._trackers.pop(cid, None)
+            if tracker:
+                out.extend(self._summary(cid, t) for t in tracker.finish() if tracker.is_person(t))
+        return tuple(out)
+
+    def close(self) -> None:
+        if self._detector is not None:
+            self._detector.close()
+            self._detector = None
+
+    def _track(self, frame: Frame, dets: list[Detection], judged: list[Judgement]) -> AnalysisOutput:
+        tracker = self._trackers.setdefault(frame.camera_id, FaceTracker(self._parts.tracker))
+        step = tracker.update(dets, frame.captured_mono, frame.captured_at)
+        faces: list[Face] = []
+        events: list[Event] = []
+        for det, tid, (state, probs) in zip(dets, step.track_ids, judged, strict=True):
+            track = tracker.tracks[tid]
+            verdict = self._update_verdict(track, state, probs)
+            if verdict is not None and tracker.is_person(track):
+                event = self._verdict_event(frame, det, track, verdict)
+                if event is not None:
+                    events.append(event)
+            faces.append(
+                Face(
+                    det.bbox,
+                    det.score,
+                    det.keypoints,
+                    track_id=tid,
+                    mask=state,
+                    mask_probs=probs,
+                    verdict=self._verdict_of(track),
+                )
+            )
+        result = FrameResult(
+            camera_id=frame.camera_id,
+            frame_seq=frame.seq,
+            captured_at=frame.captured_at,
+            captured_mono=frame.captured_mono,
+            analysed_mono=time.monotonic(),
+            frame_size=(frame.width, frame.height),
+            faces=tuple(faces),
+            mask_available=self._mask is not None,
+        )
+        ended = tuple(self._summary(frame.camera_id, t) for t in step.ended if tracker.is_person(t))
+        return AnalysisOutput(result, tuple(events), ended)
+
+    def _update_verdict(self, track: Track, state: MaskState, probs: Probs | None) -> MaskState | None:
+        """Feed the track's accumulator; return the new verdict when it settled or changed."""
+        if self._parts.verdict is None or self._mask is None:
+            return None
+        acc: VerdictTracker | None = track.data.get("verdict")
+        if acc is None:
+            acc = track.data["verdict"] = self._parts.verdict()
+        changed = acc.update(state, probs)
+        return acc.verdict if changed else None
+
+    @staticmethod
+    def _verdict_of(track: Track) -> MaskState:
+        acc: VerdictTracker | None = track.data.get("verdict")
+        return acc.verdict if acc is not None else MaskState.UNKNOWN
+
+    @staticmethod
+    def _verdict_event(frame: Frame, det: Detection, track: Track, verdict: MaskState) -> Event | None:
+        """One event per person: the first time the track settles on an unmasked verdict."""
+        kind = EVENT_FOR_VERDICT.get(verdict)
+        if kind is None or track.data.get("event_sent"):
+            return None
+        track.data["event_sent"] = True
+        return Event(
+            at=frame.captured_at,
+            camera_id=frame.camera_id,
+            kind=kind,
+            track_id=track.track_id,
+            details={
+                "verdict": verdict.value,
+                "face_px": round(det.bbox.size, 1),
+                "box": [round(v, 1) for v in (det.bbox.x1, det.bbox.y1, det.bbox.x2, det.bbox.y2)],
+                "frame_seq": frame.seq,
+            },
+            thumbnail_jpeg=face_thumbnail(frame.image, det),
+        )
+
+    def _summary(self, camera_id: str, track: Track) -> TrackSummary:
+        return TrackSummary(
+            camera_id=camera_id,
+            track_id=track.track_id,
+            first_seen=track.first_seen_at,
+            last_seen=track.last_seen_at,
+            best_face_px=round(track.best_face_px, 1),
+            verdict=self._verdict_of(track),
+            frames=track.hits,
+        )
+
+
+def face_thumbnail(image: np.ndarray, det: Detection, size: int = 96) -> bytes | None:
+    """JPEG of the face with a margin, at most ``size`` px: kept with the event only."""
+    h, w = image.shape[:2]
+    b = det.bbox
+    m = 0.25 * b.size
+    x1, y1 = int(max(0, b.x1 - m)), int(max(0, b.y1 - m))
+    x2, y2 = int(min(w, b.x2 + m)), int(min(h, b.y2 + m))
+    if x2 <= x1 or y2 <= y1:
+        return None
+    crop = image[y1:y2, x1:x2]
+    scale = size / max(crop.shape[:2])
+    if scale < 1:
+        crop = cv2.resize(crop, (max(1, int(crop.shape[1] * scale)), max(1, int(crop.shape[0] * scale))))
+    ok, buf = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return buf.tobytes() if ok else None

@@ -1,0 +1,280 @@
+"""Analysis in a child process: frames go through shared memory, results come back as dataclasses.
+
+Why: MediaPipe detector threads were seen to hang in a process that had imported PySide6, and a
+child process also takes analysis off the GUI process's GIL. The child is started with ``spawn``,
+so it never inherits Qt or capture threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing as mp
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.shared_memory import SharedMemory
+from typing import Any
+
+import numpy as np
+
+from app.analysis.engine import AnalysisEngine, AnalysisOutput
+from app.analysis.spec import EngineSpec, build_parts
+from app.analysis.worker import CameraLane, EndedSink, OutputSink, RateMeter, RoundScheduler
+from app.capture.slot import LatestSlot
+from app.domain import Frame, FrameResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class FrameRef:
+    """A frame that lies in shared memory ``shm_name`` (C-contiguous uint8, ``shape``)."""
+
+    camera_id: str
+    seq: int
+    shm_name: str
+    shape: tuple[int, ...]
+    captured_at: float
+    captured_mono: float
+
+
+def _child_main(conn: Connection, spec: EngineSpec) -> None:
+    from app.logs import setup_logging
+
+    setup_logging()
+    engine = AnalysisEngine(build_parts(spec))
+    blocks: dict[str, SharedMemory] = {}
+    try:
+        engine.analyse([])
+        conn.send(("ready", engine.mask_error))
+        while True:
+            msg = conn.recv()
+            if msg is None:
+                break
+            verb, arg = msg
+            if verb == "analyse":
+                frames = []
+                for ref in arg:
+                    shm = blocks.get(ref.shm_name)
+                    if shm is None:
+                        shm = blocks[ref.shm_name] = SharedMemory(ref.shm_name)
+                    img = np.ndarray(ref.shape, np.uint8, buffer=shm.buf)
+                    frames.append(Frame(ref.camera_id, ref.seq, img, ref.captured_at, ref.captured_mono))
+                outputs = engine.analyse(frames)
+                del frames, img
+                conn.send(("outputs", outputs))
+            elif verb == "finish":
+                conn.send(("ended", engine.finish(arg)))
+            elif verb == "forget":
+                old = blocks.pop(arg, None)
+                if old is not None:
+                    old.close()
+    except (EOFError, KeyboardInterrupt):
+        pass
+    finally:
+        with contextlib.suppress(OSError, EOFError):
+            conn.send(("ended", engine.finish()))
+        engine.close()
+        for shm in blocks.values():
+            shm.close()
+
+
+class _SharedFrames:
+    """One shared-memory block per camera, re-made when the frame size changes."""
+
+    def __init__(self) -> None:
+        self._blocks: dict[str, SharedMemory] = {}
+
+    def put(self, frame: Frame) -> tuple[str, str | None]:
+        """Copy the frame in; return (block name, name of a replaced block or None)."""
+        img = np.ascontiguousarray(frame.image)
+        shm = self._blocks.get(frame.camera_id)
+        replaced = None
+        if shm is None or shm.size < img.nbytes:
+            if shm is not None:
+                replaced = shm.name
+                self.drop(frame.camera_id)
+            shm = self._blocks[frame.camera_id] = SharedMemory(create=True, size=img.nbytes)
+        np.ndarray(img.shape, np.uint8, buffer=shm.buf)[...] = img
+        return shm.name, replaced
+
+    def drop(self, camera_id: str) -> str | None:
+        shm = self._blocks.pop(camera_id, None)
+        if shm is None:
+            return None
+        shm.close()
+        shm.unlink()
+        return shm.name
+
+    def close(self) -> None:
+        for cid in list(self._blocks):
+            self.drop(cid)
+
+
+class ProcessAnalysisRunner:
+    """Same interface as ``ThreadAnalysisRunner``; the engine lives in one child process."""
+
+    def __init__(self, spec: EngineSpec, sink: OutputSink, ended: EndedSink, max_batch: int = 8) -> None:
+        self._spec, self._sink, self._ended = spec, sink, ended
+        self._max_batch = max_batch
+        self._scheduler = RoundScheduler()
+        self._meter = RateMeter()
+        self._stop_evt = threading.Event()
+        self._finish: list[str] = []
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="analysis-parent", daemon=True)
+        self._mask_error: str | None = None
+        self.ready = threading.Event()
+        self.child_pid: int | None = None
+
+    def add_camera(
+        self, camera_id: str, frames: LatestSlot[Frame], results: LatestSlot[FrameResult], fps: float
+    ) -> None:
+        self._scheduler.add(CameraLane(camera_id, frames, results, 1.0 / max(fps, 0.1)))
+
+    def remove_camera(self, camera_id: str) -> None:
+        if self._scheduler.remove(camera_id) is not None:
+            with self._lock:
+                self._finish.append(camera_id)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wait_ready(self, timeout: float = 60.0) -> bool:
+        return self.ready.wait(timeout)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop_evt.set()
+        self._thread.join(timeout)
+
+    def analysed_fps(self) -> float:
+        return self._meter.rate()
+
+    @property
+    def mask_error(self) -> str | None:
+        return self._mask_error
+
+    def _run(self) -> None:
+        ctx = mp.get_context("spawn")
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=_child_main, args=(child, self._spec), name="vigil-analysis", daemon=True)
+        proc.start()
+        self.child_pid = proc.pid
+        shared = _SharedFrames()
+        try:
+            kind, err = self._recv(parent, proc, timeout=120.0)
+            self._mask_error = err
+            self.ready.set()
+            self._loop(parent, proc, shared)
+        except Exception:
+            log.exception("analysis child process failed")
+        finally:
+            self.ready.set()
+            self._shutdown(parent, proc)
+            shared.close()
+
+    def _loop(self, conn: Connection, proc: Any, shared: _SharedFrames) -> None:
+        while not self._stop_evt.is_set():
+            with self._lock:
+                finish, self._finish = self._finish, []
+            for cid in finish:
+                conn.send(("finish", cid))
+                self._ended(self._recv(conn, proc)[1])
+                name = shared.drop(cid)
+                if name:
+                    conn.send(("forget", name))
+            now = time.monotonic()
+            batch = self._scheduler.due(now, self._max_batch)
+            if not batch:
+                self._stop_evt.wait(min(0.02, max(0.002, self._scheduler.seconds_to_next(now))))
+                continue
+            refs = []
+            for _, frame in batch:
+                name, replaced = shared.put(frame)
+                if replaced:
+                    conn.send(("forget", replaced))
+                refs.append(
+                    FrameRef(
+                        frame.camera_id,
+                        frame.seq,
+                        name,
+                        frame.image.shape,
+                        frame.captured_at,
+                        frame.captured_mono,
+                    )
+                )
+            conn.send(("analyse", refs))
+            outputs: list[AnalysisOutput] = self._recv(conn, proc)[1]
+            self._meter.tick(len(outputs))
+            for (lane, _), out in zip(batch, outputs, strict=True):
+                lane.results.put(out.result)
+                self._sink(out)
+
+    @staticmethod
+    def _recv(conn: Connection, proc: Any, timeout: float = 30.0) -> tuple[str, Any]:
+        deadline = time.monotonic() + timeout
+        while not conn.poll(0.1):
+            if not proc.is_alive():
+                raise RuntimeError(f"analysis process exited with code {proc.exitcode}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("analysis process did not answer in time")
+        msg: tuple[str, Any] = conn.recv()
+        return msg
+
+    def _shutdown(self, conn: Connection, proc: Any) -> None:
+        try:
+            conn.send(None)
+            while conn.poll(5.0):
+                kind, payload = conn.recv()
+                if kind == "ended":
+                    self._ended(payload)
+                    break
+        except (OSError, EOFError):
+            pass
+        proc.join(5.0)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(1.0)
+
+
+class PooledAnalysisRunner:
+    """Several child processes; each camera lives in one of them (its tracker stays in one engine)."""
+
+    def __init__(self, spec: EngineSpec, sink: OutputSink, ended: EndedSink, processes: int = 2) -> None:
+        self._runners = [ProcessAnalysisRunner(spec, sink, ended) for _ in range(max(1, processes))]
+        self._home: dict[str, ProcessAnalysisRunner] = {}
+
+    def add_camera(
+        self, camera_id: str, frames: LatestSlot[Frame], results: LatestSlot[FrameResult], fps: float
+    ) -> None:
+        self.remove_camera(camera_id)
+        runner = min(self._runners, key=lambda r: sum(1 for h in self._home.values() if h is r))
+        runner.add_camera(camera_id, frames, results, fps)
+        self._home[camera_id] = runner
+
+    def remove_camera(self, camera_id: str) -> None:
+        runner = self._home.pop(camera_id, None)
+        if runner is not None:
+            runner.remove_camera(camera_id)
+
+    def start(self) -> None:
+        for r in self._runners:
+            r.start()
+
+    def wait_ready(self, timeout: float = 60.0) -> bool:
+        return all(r.wait_ready(timeout) for r in self._runners)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        for r in self._runners:
+            r._stop_evt.set()
+        for r in self._runners:
+            r.stop(timeout)
+
+    def analysed_fps(self) -> float:
+        return sum(r.analysed_fps() for r in self._runners)
+
+    @property
+    def mask_error(self) -> str | None:
+        return next((r.mask_error for r in self._runners if r.mask_error), None)

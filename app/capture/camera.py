@@ -1,0 +1,362 @@
+"""CameraCapture: one thread per camera that opens the source, reads the newest frame into a LatestSlot,
+reports health changes and reconnects with exponential backoff. Nothing here ever raises into the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from app.capture.slot import LatestSlot
+from app.capture.source import SourceKind, diagnose_network, source_kind, validate_source
+from app.capture.watchdog import stall_watch
+from app.config import CameraConfig
+from app.domain import CameraStatus, CaptureStats, Frame, Health
+from app.logs import redact
+
+log = logging.getLogger("vigil.capture")
+
+StatusCallback = Callable[[CameraStatus], None]
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureOptions:
+    """Timeouts and retry pacing of one capture (seconds)."""
+
+    open_timeout_s: float = 10.0
+    read_timeout_s: float = 8.0  # a network stream silent this long is dropped and reopened
+    stall_after_s: float = 3.0  # connected but no frame this long: STALLED
+    backoff_initial_s: float = 1.0
+    backoff_max_s: float = 30.0
+    jitter: float = 0.2  # +-20 % so that many cameras do not retry in lock-step
+    max_width: int | None = None  # downscale wider frames after decoding (saves memory and analysis time)
+    threads: int = 1  # decoder threads per capture: one each beats OpenCV's default with many streams
+
+
+def backoff_delay(attempt: int, options: CaptureOptions, rand: float = 0.5) -> float:
+    """Delay before retry number ``attempt`` (0-based); ``rand`` in [0, 1) applies the jitter."""
+    base = min(options.backoff_max_s, options.backoff_initial_s * 2.0 ** min(attempt, 30))
+    return max(0.0, base * (1.0 + options.jitter * (2.0 * rand - 1.0)))
+
+
+def _secs(s: float) -> str:
+    return f"{s:.0f} s" if s >= 1.0 else f"{s:.1f} s"
+
+
+class _OpenFailed(Exception):
+    """The source could not be opened; ``args[0]`` is the user-facing cause."""
+
+
+class _Ended(Exception):
+    """A connected source stopped giving frames; ``args[0]`` is the cause. ``eof``: a non-looping file ended."""
+
+    def __init__(self, cause: str, eof: bool = False) -> None:
+        super().__init__(cause)
+        self.eof = eof
+
+
+class CameraCapture:
+    """Reads one camera in its own thread. ``frames`` holds the newest Frame; ``on_status`` is called (from
+    a worker thread) with a one-line, password-free message on every health change."""
+
+    def __init__(
+        self,
+        camera: CameraConfig,
+        on_status: StatusCallback | None = None,
+        options: CaptureOptions | None = None,
+    ) -> None:
+        self.camera = camera
+        self.options = options or CaptureOptions()
+        self.frames: LatestSlot[Frame] = LatestSlot()
+        self._on_status = on_status
+        self._label = f"{camera.id} '{camera.name}'"
+        src = camera.source
+        usb = source_kind(src) is SourceKind.USB and validate_source(src) is None
+        self._shown = f"USB camera {src.removeprefix('/dev/video')}" if usb else redact(src)
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._status = CameraStatus(camera.id, Health.CONNECTING, time.time(), f"{self._label}: not started")
+        self._cause = ""
+        self._closed = False
+        self._connected = False
+        self._seq = 0
+        self._skipped = 0
+        self._reconnects = 0
+        self._recent: deque[float] = deque(maxlen=64)
+        self._last_frame_mono: float | None = None
+
+    # ------------------------------------------------------------ public
+
+    def start(self, delay_s: float = 0.0) -> None:
+        """Start the thread (once). ``delay_s`` staggers the first open when many cameras start together."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(
+            target=self._run, args=(delay_s,), name=f"capture-{self.camera.id}", daemon=True
+        )
+        stall_watch.add(self)
+        self._thread.start()
+
+    def request_stop(self) -> None:
+        """Ask the thread to end without waiting (see ``stop``)."""
+        self._stop.set()
+        stall_watch.discard(self)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop and wait up to ``timeout``; the thread releases the camera itself. Health becomes STOPPED."""
+        self.request_stop()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():  # blocked inside OpenCV (open timeout); it exits when that returns
+                log.warning(
+                    "%s: capture thread still busy after %.1f s; it will exit on its own",
+                    self._label,
+                    timeout,
+                )
+        with self._lock:
+            self._closed = True
+            done = self._status.health is Health.STOPPED
+        if not done:
+            self._set(Health.STOPPED, "stopped")
+
+    @property
+    def health(self) -> Health:
+        with self._lock:
+            return self._status.health
+
+    def status(self) -> CameraStatus:
+        with self._lock:
+            return self._status
+
+    def stats(self) -> CaptureStats:
+        now = time.monotonic()
+        with self._lock:
+            recent = [t for t in self._recent if now - t <= 2.0]
+            fps = (
+                (len(recent) - 1) / (recent[-1] - recent[0])
+                if len(recent) > 1 and recent[-1] > recent[0]
+                else 0.0
+            )
+            return CaptureStats(
+                frames_in=self._seq,
+                frames_dropped=self.frames.dropped + self._skipped,
+                frames_skipped=self._skipped,
+                reconnects=self._reconnects,
+                fps=fps,
+                last_frame_mono=self._last_frame_mono,
+            )
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # ------------------------------------------------------------ status
+
+    def _set(self, health: Health, detail: str, cause: str | None = None) -> None:
+        """Record a status; notify when the health or the cause (detail without retry timing) changed."""
+        status = CameraStatus(self.camera.id, health, time.time(), redact(f"{self._label}: {detail}"))
+        with self._lock:
+            if self._closed and health is not Health.STOPPED:
+                return
+            changed = health is not self._status.health or (cause or detail) != self._cause
+            self._status, self._cause = status, cause or detail
+        if changed:
+            self._notify(status)
+
+    def _notify(self, status: CameraStatus) -> None:
+        level = logging.WARNING if status.health in (Health.OFFLINE, Health.STALLED) else logging.INFO
+        log.log(level, "%s", status.message)
+        if self._on_status is not None:
+            try:
+                self._on_status(status)
+            except Exception:  # a listener bug must not kill the camera
+                log.error("status listener failed:\n%s", redact(traceback.format_exc()))
+
+    def check_stall(self, now: float) -> None:
+        """Called by the watchdog: LIVE with no frame for ``stall_after_s`` becomes STALLED."""
+        with self._lock:
+            last = self._last_frame_mono
+            stalled = (
+                self._connected
+                and not self._closed
+                and self._status.health is Health.LIVE
+                and last is not None
+                and now - last >= self.options.stall_after_s
+            )
+            if stalled:
+                detail = f"no frames for {_secs(now - last)} from {self._shown}; waiting for the camera"  # type: ignore[operator]
+                self._status = CameraStatus(
+                    self.camera.id, Health.STALLED, time.time(), f"{self._label}: {detail}"
+                )
+                self._cause = "stalled"
+                status = self._status
+        if stalled:
+            self._notify(status)
+
+    # ------------------------------------------------------------ thread
+
+    def _run(self, delay_s: float) -> None:
+        try:
+            if delay_s > 0 and self._stop.wait(delay_s):
+                return
+            err = validate_source(self.camera.source)
+            if err:  # a config mistake: retrying cannot help until the config changes
+                self._set(Health.OFFLINE, f"invalid source: {err}; fix it in the configuration")
+                return
+            self._set(Health.CONNECTING, f"connecting to {self._shown}")
+            self._loop(source_kind(self.camera.source))
+        except Exception:  # a bug: log it, report it, never let it escape the thread
+            log.error("%s: capture failed:\n%s", self._label, redact(traceback.format_exc()))
+            self._set(Health.OFFLINE, "internal error in capture (details in the log file)")
+
+    def _loop(self, kind: SourceKind) -> None:
+        attempt, first = 0, True
+        while not self._stop.is_set():
+            if not first:
+                with self._lock:
+                    self._reconnects += 1
+            first = False
+            try:
+                cap = self._open(kind)
+            except _OpenFailed as exc:
+                cause = str(exc)
+                verb = "retrying"
+            else:
+                frames_before = self._seq
+                try:
+                    self._read(cap, kind)
+                    return  # stop requested
+                except _Ended as end:
+                    if end.eof:
+                        self._set(Health.STOPPED, f"end of file {self._shown}")
+                        return
+                    cause, verb = str(end), "reconnecting"
+                except Exception:
+                    log.error("%s: read failed:\n%s", self._label, redact(traceback.format_exc()))
+                    cause, verb = "internal error while reading (details in the log file)", "reconnecting"
+                finally:
+                    with self._lock:
+                        self._connected = False
+                    cap.release()
+                if self._seq > frames_before:
+                    attempt = 0  # it worked for a while: start the backoff again from the beginning
+            if self._stop.is_set():
+                return
+            delay = backoff_delay(attempt, self.options, random.random())
+            attempt += 1
+            self._set(Health.OFFLINE, f"{cause}; {verb} in {_secs(delay)}", cause=cause)
+            self._stop.wait(delay)
+
+    def _open(self, kind: SourceKind) -> cv2.VideoCapture:
+        src, o = self.camera.source, self.options
+        try:
+            if kind is SourceKind.FILE:
+                path = Path(src).expanduser()
+                if not path.is_file():
+                    what = "is a folder, not a video file" if path.is_dir() else "not found"
+                    raise _OpenFailed(f"video file {what}: {src}")
+                cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, o.threads])
+                if not cap.isOpened():
+                    raise _OpenFailed(f"cannot open video file {src} (not a video, or an unsupported format)")
+            elif kind is SourceKind.USB:
+                index = int(src) if src.isdigit() else int(src.removeprefix("/dev/video"))
+                cap = cv2.VideoCapture(index)
+                if not cap.isOpened():
+                    raise _OpenFailed(f"no USB camera at index {index}")
+            else:
+                params = [
+                    cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(o.open_timeout_s * 1000),
+                    cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(o.read_timeout_s * 1000),
+                    cv2.CAP_PROP_N_THREADS, o.threads,
+                ]  # fmt: skip
+                cap = cv2.VideoCapture(src, cv2.CAP_FFMPEG, params)
+                if not cap.isOpened():
+                    why = diagnose_network(src, min(3.0, o.open_timeout_s))
+                    raise _OpenFailed(f"cannot open {self._shown} ({why})")
+        except cv2.error as exc:
+            raise _OpenFailed(
+                f"cannot open {self._shown} ({redact(str(exc).strip().splitlines()[-1])})"
+            ) from None
+        return cap
+
+    def _read(self, cap: cv2.VideoCapture, kind: SourceKind) -> None:
+        with self._lock:
+            self._connected = True
+        if kind is SourceKind.FILE:
+            self._read_file(cap)
+            return
+        while not self._stop.is_set():
+            started = time.monotonic()
+            ok, img = cap.read()
+            if not ok or img is None:
+                if kind is SourceKind.USB:
+                    raise _Ended(f"{self._shown} stopped sending frames (unplugged?)")
+                waited = time.monotonic() - started
+                why = (
+                    f"no frames for {_secs(waited)}"
+                    if waited >= self.options.read_timeout_s * 0.9
+                    else "stream ended"
+                )
+                raise _Ended(f"lost {self._shown} ({why})")
+            self._publish(img)
+
+    def _read_file(self, cap: cv2.VideoCapture) -> None:
+        """Play at the file's own frame rate like a live camera; when behind, skip with grab()."""
+        fps = cap.get(cv2.CAP_PROP_FPS)
+        fps = fps if 1.0 <= fps <= 240.0 else 25.0
+        interval, max_skip = 1.0 / fps, int(fps * 2)
+        due = time.monotonic()
+        in_pass = 0
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if now < due:
+                if self._stop.wait(due - now):
+                    return
+            elif (late := int((now - due) / interval)) > 0:
+                skipped = 0
+                while skipped < min(late, max_skip) and cap.grab():
+                    skipped += 1
+                with self._lock:
+                    self._skipped += skipped
+                due = due + late * interval if late <= max_skip else now  # a long hiccup: resync
+            ok, img = cap.read()
+            if not ok or img is None:
+                if in_pass == 0:
+                    raise _Ended(f"cannot read frames from video file {self._shown} (empty or damaged)")
+                if not self.camera.loop:
+                    raise _Ended("end of file", eof=True)
+                in_pass = 0
+                if not cap.set(cv2.CAP_PROP_POS_FRAMES, 0):
+                    raise _Ended(f"cannot rewind video file {self._shown}")
+                continue
+            in_pass += 1
+            self._publish(img)
+            due += interval
+
+    def _publish(self, img: np.ndarray) -> None:
+        w = img.shape[1]
+        if self.options.max_width and w > self.options.max_width:
+            h = max(1, round(img.shape[0] * self.options.max_width / w))
+            img = cv2.resize(img, (self.options.max_width, h), interpolation=cv2.INTER_AREA)
+        now = time.monotonic()
+        with self._lock:
+            self._seq += 1
+            seq = self._seq
+            self._recent.append(now)
+            self._last_frame_mono = now
+            live = self._status.health is Health.LIVE
+        self.frames.put(Frame(self.camera.id, seq, img, captured_at=time.time(), captured_mono=now))
+        if not live:
+            self._set(Health.LIVE, f"live ({img.shape[1]}x{img.shape[0]})", cause="live")

@@ -1,0 +1,70 @@
+"""``vigil bench``: speed figures of the pipeline (and, with flags, of the mask model, the GUI, clips)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.analysis.bench import BenchOptions, run_pipeline_bench
+
+NAME = "bench"
+HELP = "benchmark: N copies of a clip as live cameras through capture + analysis"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--streams", type=int, default=4, help="number of simulated cameras (default 4)")
+    p.add_argument(
+        "--source",
+        type=Path,
+        default=None,
+        help="video file to play as every camera (default: a generated 1280x720 15 fps H.264 clip)",
+    )
+    p.add_argument("--seconds", type=float, default=20.0, help="measuring time after warm-up (default 20)")
+    p.add_argument("--warmup", type=float, default=5.0, help="warm-up seconds, not measured (default 5)")
+    p.add_argument("--analysis-fps", type=float, default=5.0, help="analysis rate per camera (default 5)")
+    p.add_argument("--analysis", choices=["process", "thread", "off"], default="process")
+    p.add_argument("--preset", default="fast", help="detector preset (fast|accurate)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.streams < 1:
+        print("vigil bench: --streams must be at least 1", file=sys.stderr)
+        return 2
+    opts = BenchOptions(
+        streams=args.streams,
+        source=args.source,
+        seconds=args.seconds,
+        warmup_s=args.warmup,
+        analysis_fps=args.analysis_fps,
+        analysis_mode=args.analysis,
+        detector_preset=args.preset,
+    )
+
+    def progress(msg: str) -> None:
+        print(f"\rbench {args.streams} streams: {msg}   ", end="", file=sys.stderr, flush=True)
+
+    report = run_pipeline_bench(opts, progress)
+    print(file=sys.stderr)
+    _print(report, args.json)
+    return 0
+
+
+def _print(report: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return
+    print(
+        f"streams {report['streams']}, {report['seconds']} s, analysis in {report['analysis_mode']}, "
+        f"detector {report['detector_preset']}"
+    )
+    print(f"  capture fps (min)   {report['capture_fps_min']}")
+    print(f"  analysed fps (min)  {report['analysed_fps_min']}  (target {report['analysis_fps_target']})")
+    print(f"  latency p50 / p95   {report['latency_p50_ms']} / {report['latency_p95_ms']} ms")
+    print(f"  CPU                 {report['cpu_percent']} % of one core ({report['cpu_cores']} cores)")
+    print(
+        f"  peak RSS            {report['peak_rss_mb']} MB (growth after warm-up {report['rss_growth_mb']} MB)"
+    )

@@ -1,0 +1,137 @@
+"""``vigil run --headless``: the full pipeline without a window; prints a per-camera summary."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from app.bootstrap import LiveStation, StationOptions
+from app.config import SiteConfig, StationConfig, camera_from_source, load_config, with_cameras
+from app.domain import CameraStatus, Event
+from app.errors import UserError
+
+NAME = "run"
+HELP = "run the station without a window (capture, analysis, events) and print a summary"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--headless", action="store_true", help="no window (the only mode of 'run')")
+    p.add_argument(
+        "--source",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="camera source for this run: rtsp://, http(s)://, file path or USB index (repeatable)",
+    )
+    p.add_argument("--site", default=None, metavar="NAME", help="site (mall) for --source cameras")
+    p.add_argument("--config", type=Path, default=None, help="settings file (default: user config dir)")
+    p.add_argument("--db", type=Path, default=None, help="event database (default: user data dir)")
+    p.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="stop after this long")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument(
+        "--analysis",
+        choices=["process", "thread", "off"],
+        default="process",
+        help="where analysis runs (default: a child process)",
+    )
+    p.add_argument("--no-config", action="store_true", help="ignore the settings file; use --source only")
+    p.add_argument("--quiet", action="store_true", help="no camera status lines on stderr")
+
+
+def session_config(args: argparse.Namespace) -> StationConfig:
+    """The settings file plus ``--source`` cameras (assigned to ``--site``)."""
+    cfg = StationConfig() if args.no_config and args.config is None else load_config(args.config)
+    site_id = "default"
+    if args.site:
+        found = next((s for s in cfg.sites if args.site in (s.id, s.name)), None)
+        if found is None:
+            found = SiteConfig(id=args.site, name=args.site)
+            cfg = replace(cfg, sites=(*cfg.sites, found))
+        site_id = found.id
+    cams = [camera_from_source(src, i + 1, site=site_id) for i, src in enumerate(args.source)]
+    cfg = with_cameras(cfg, cams)
+    if not any(c.enabled for c in cfg.cameras):
+        raise UserError("no cameras: pass --source URL (repeatable) or add cameras to the settings file")
+    return cfg
+
+
+def summary(station: LiveStation) -> dict[str, Any]:
+    per_camera: dict[str, dict[str, Any]] = {}
+    for cid, feed in station.feeds().items():
+        stats = feed.stats()
+        per_camera[cid] = {
+            "name": feed.camera.name,
+            "frames_read": stats.frames_in,
+            "frames_dropped": stats.frames_dropped,
+            "frames_analysed": feed.counters["frames_analysed"],
+            "faces": feed.counters["faces"],
+            "tracks": len(feed.track_ids),
+            "events": feed.counters["events"],
+            "reconnects": stats.reconnects,
+            "health": feed.status().health.value,
+        }
+    return {
+        "per_camera": per_camera,
+        "db": station.db_path(),
+        "mask_error": station.mask_error(),
+        "store_errors": station.errors[-5:],
+    }
+
+
+def main(args: argparse.Namespace) -> int:
+    cfg = session_config(args)
+    options = StationOptions(db_path=args.db, analysis_mode=args.analysis)
+    stop = threading.Event()
+
+    def on_item(item: Event | CameraStatus) -> None:
+        if args.quiet:
+            return
+        if isinstance(item, CameraStatus):
+            print(f"[{time.strftime('%H:%M:%S')}] {item.message}", file=sys.stderr, flush=True)
+        else:
+            print(
+                f"[{time.strftime('%H:%M:%S')}] event {item.kind.value} on {item.camera_id}"
+                + (f" (track {item.track_id})" if item.track_id else ""),
+                file=sys.stderr,
+                flush=True,
+            )
+
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    station = LiveStation(cfg, options)
+    station.add_listener(on_item)
+    station.start()
+    try:
+        station.wait_ready(120)
+        if station.mask_error() and not args.quiet:
+            print(f"mask analysis unavailable: {station.mask_error()}", file=sys.stderr)
+        stop.wait(args.duration)
+    finally:
+        station.stop()  # ends open tracks too, so they are counted and stored
+        signal.signal(signal.SIGINT, previous)
+    report = summary(station)
+    _print(report, args.json)
+    return 0
+
+
+def _print(report: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return
+    cols = ["frames_read", "frames_analysed", "faces", "tracks", "events", "reconnects"]
+    print(f"{'camera':<12} {'name':<24} " + " ".join(f"{c:>15}" for c in cols) + "  health")
+    for cid, row in report["per_camera"].items():
+        print(
+            f"{cid:<12} {row['name'][:24]:<24} "
+            + " ".join(f"{row[c]:>15}" for c in cols)
+            + f"  {row['health']}"
+        )
+    print(f"events stored in {report['db']}")
+    if report["mask_error"]:
+        print(f"note: mask analysis unavailable: {report['mask_error']}")
