@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from app import paths
+from app.clips.audit import DbAuditSink
 from app.clips.export import Exporter, ExportProgress, ExportRequest
 from app.clips.naming import utc_iso
 from app.errors import UserError
 
 NAME = "export"
 HELP = "export recorded video of a time range as evidence (MP4, manifest with SHA-256, summary)"
-
-log = logging.getLogger("vigil.clips")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,31 +66,6 @@ def parse_time(text: str, flag: str) -> float:
     return dt.timestamp()
 
 
-class _LogAudit:
-    """Fallback when the store's audit log is not available: the rotating log file."""
-
-    def append(self, actor: str, action: str, target: str, details: dict[str, Any]) -> None:
-        log.warning("AUDIT %s %s %s %s", actor, action, target, details)
-
-
-def _audit_sink(db_path: Path) -> Any:
-    try:
-        from app.store.audit import AuditLog  # type: ignore[import-not-found, unused-ignore]
-        from app.store.db import open_db  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        return _LogAudit()
-
-    class _StoreAudit:
-        def append(self, actor: str, action: str, target: str, details: dict[str, Any]) -> None:
-            db = open_db(db_path)
-            try:
-                AuditLog.append(db, actor, action, target, details)
-            finally:
-                db.conn.close()
-
-    return _StoreAudit()
-
-
 def main(args: argparse.Namespace) -> int:
     db_path = args.db or paths.default_db_path()
     rec_dir = args.recordings or paths.data_dir() / "recordings"
@@ -115,7 +87,7 @@ def main(args: argparse.Namespace) -> int:
     def progress(p: ExportProgress) -> None:
         print(f"\rexport: {p.fraction * 100:5.1f} % {p.camera_id:<20}", end="", file=sys.stderr, flush=True)
 
-    exporter = Exporter(db_path, rec_dir, _audit_sink(db_path))
+    exporter = Exporter(db_path, rec_dir, DbAuditSink(db_path))
     try:
         result = exporter.run(req, progress)
     finally:

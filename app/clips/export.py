@@ -37,6 +37,7 @@ from app.clips.naming import inside, safe_component, utc_iso, utc_stamp
 from app.clips.overlay import OverlaySource
 from app.clips.summary import summary_text
 from app.errors import UserError
+from app.store.db import connect_readonly
 from models.face_detector import FaceDetector
 
 log = logging.getLogger("vigil.clips")
@@ -197,9 +198,9 @@ class Exporter:
             raise UserError(
                 f"reversed or empty time range: {utc_iso(req.start)} is not before {utc_iso(req.end)}; swap --from/--to"
             )
-        db = Database(str(self.db_path)) if self.db_path.exists() else None
-        if db is None:
-            raise UserError(f"no recording database at {self.db_path}; record first or give --db PATH")
+        if not self.db_path.is_file():
+            raise UserError(f"no station database at {self.db_path}; record first or give --db PATH")
+        db = Database(connect_readonly(self.db_path))
         try:
             known = set(recorded_cameras(db)) | set(self.camera_names)
             plan: dict[str, list[Segment]] = {}

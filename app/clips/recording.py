@@ -15,7 +15,6 @@ from sqlite_utils import Database
 
 from app.clips.index import Segment, add_segment, all_segments, remove_segment
 from app.clips.recorder import FrameFeed, Recorder, RecorderSettings, RecorderStatus
-from app.clips.schema import migrate_recordings
 from app.config import CameraConfig
 
 log = logging.getLogger("vigil.clips")
@@ -107,14 +106,9 @@ class RecordingManager:
 
     def _open(self) -> Database:
         if self._db is None:
-            import sqlite3
+            from app.store.db import open_db  # migrates: the recordings table is step 4
 
-            conn = sqlite3.connect(str(self._db_path), check_same_thread=False, timeout=10)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA busy_timeout=10000")
-            self._db = Database(conn)
-            migrate_recordings(self._db)
-            self._db.conn.commit()
+            self._db = open_db(self._db_path)
         return self._db
 
     def _index(self, seg: Segment) -> None:

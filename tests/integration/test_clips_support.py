@@ -9,11 +9,11 @@ from typing import Any
 
 import cv2
 import pytest
-from sqlite_utils import Database
 
 from app.clips.index import Segment, add_segment
 from app.clips.recorder import Recorder, RecorderSettings
 from app.config import CameraConfig
+from app.store.db import open_db
 
 FFMPEG = shutil.which("ffmpeg")
 needs_ffmpeg = pytest.mark.skipif(FFMPEG is None, reason="needs ffmpeg (apt-get install ffmpeg)")
@@ -63,7 +63,7 @@ def record_file(
     rec = Recorder(cam, rec_dir, segs.append, RecorderSettings(segment_s=segment_s, realtime=False))
     rec.start()
     assert rec.wait_finished(30), rec.status
-    db = Database(str(db_path))
+    db = open_db(db_path)  # the station's database, migrated (recordings table included)
     for s in segs:
         add_segment(db, s)
     db.conn.close()

@@ -17,6 +17,7 @@ from app.clips.index import all_segments
 from app.clips.manifest import sha256_file, verify_manifest
 from app.clips.naming import utc_iso
 from app.errors import UserError
+from app.store import StoreReader
 from tests.integration.test_clips_support import FakeAudit, decode_count, make_h264, needs_ffmpeg, record_file
 
 pytestmark = needs_ffmpeg
@@ -176,6 +177,11 @@ def test_cli_export_then_verify(recorded, tmp_path: Path, capsys: pytest.Capture
     assert "export:" in captured.err and "100.0 %" in captured.err
     [folder] = [p for p in out.iterdir()]
     assert (folder / "manifest.json").is_file()
+    with StoreReader(db_path) as reader:  # the real hash-chained audit log
+        rows = [r for r in reader.audit_rows() if r.action == "export" and r.details.get("case_ref") == "A/1"]
+        assert len(rows) == 1 and rows[0].details["reason"] == "police request"
+        assert rows[0].details["manifest_sha256"] == sha256_file(folder / "manifest.json")
+        assert reader.verify_audit().ok
     assert vigil(["verify", str(out)]) == 0
     assert "OK" in capsys.readouterr().out
     (folder / "summary.txt").unlink()
@@ -197,7 +203,8 @@ def test_cli_reversed_range_exits_2_with_one_line(
 def test_camera_id_with_path_separators_stays_inside_recordings_and_out_dir(tmp_path: Path) -> None:
     evil = "../../etc"
     src = make_h264(tmp_path / "src.mp4", 2)
-    db_path, rec = tmp_path / "vigil.sqlite3", tmp_path / "box" / "rec"
+    (tmp_path / "db").mkdir()
+    db_path, rec = tmp_path / "db" / "vigil.sqlite3", tmp_path / "box" / "rec"
     [*segs] = record_file(src, rec, db_path, camera_id=evil, segment_s=1)
     assert segs and all((rec / s.path).resolve().is_relative_to(rec.resolve()) for s in segs)
     out = tmp_path / "box" / "out"
@@ -205,5 +212,5 @@ def test_camera_id_with_path_separators_stays_inside_recordings_and_out_dir(tmp_
         ExportRequest((evil,), segs[0].start, segs[-1].end, out, reason="test", case_ref="..")
     )
     assert all(p.resolve().is_relative_to(out.resolve()) for p in result.files)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["box", "src.mp4", "vigil.sqlite3"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["box", "db", "src.mp4"]
     assert sorted(p.name for p in (tmp_path / "box").iterdir()) == ["out", "rec"]
