@@ -250,7 +250,7 @@ class Recorder:
         self._set(RecorderState.RECORDING, mode, "")
         log.info("camera %s: recording (%s) %s", self.camera.id, mode.value, redact(src))
         watcher = _SegmentList(csv, anchor=None if self.settings.realtime else spawned)
-        while proc.poll() is None and not self._stop.wait(0.25):
+        while proc.poll() is None and not self._stop.wait(1.0):  # a segment is listed within 1 s
             self._finish(watcher.new_entries())
         if proc.poll() is None:  # stop requested: 'q' lets ffmpeg close the last segment properly
             with contextlib.suppress(OSError):
