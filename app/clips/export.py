@@ -6,6 +6,7 @@ on any failure or cancel the part folder is deleted, so a folder that looks comp
 
 from __future__ import annotations
 
+import errno
 import getpass
 import logging
 import shutil
@@ -126,7 +127,11 @@ class Exporter:
             result = self._run(request, user, progress, cancel)
         except BaseException as exc:
             self._audit(user, "export_failed", ",".join(request.cameras), _failure_details(request, exc))
-            if isinstance(exc, OSError) and not isinstance(exc, UserError):
+            if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise ffmpeg.DiskFullError(
+                    f"disk full while exporting to {request.out_dir}; nothing was kept - free space or choose another --out"
+                ) from exc
+            if isinstance(exc, OSError):
                 raise UserError(f"export to {request.out_dir} failed: {exc.strerror or exc}") from exc
             raise
         hashes = {p.name: sha256_file(p) for p in result.files}
@@ -316,7 +321,10 @@ def _request_details(req: ExportRequest) -> dict[str, Any]:
 
 
 def _failure_details(req: ExportRequest, exc: BaseException) -> dict[str, Any]:
-    return {**_request_details(req), "out_dir": str(req.out_dir), "error": str(exc) or type(exc).__name__}
+    error = str(exc) or type(exc).__name__
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        error = f"disk full: {exc.strerror}"
+    return {**_request_details(req), "out_dir": str(req.out_dir), "error": error}
 
 
 def _manifest(

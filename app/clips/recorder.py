@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import enum
 import logging
-import re
 import subprocess
 import threading
 import time
@@ -26,6 +25,7 @@ import numpy as np
 from app.clips import ffmpeg
 from app.clips.index import Segment, probe_video
 from app.clips.naming import safe_component, utc_stamp
+from app.clips.sources import SegmentList, input_args, probe_codec
 from app.config import CameraConfig
 from app.domain import Frame
 from app.logs import redact
@@ -79,29 +79,6 @@ class RecorderStatus:
 
 def camera_dir(recordings_dir: Path, camera_id: str) -> Path:
     return recordings_dir / safe_component(camera_id, "camera")
-
-
-def probe_codec(source: str, timeout: float = 20.0) -> str:
-    """Video codec name of a file or stream (``h264``, ``mjpeg``...), '' if it cannot be opened."""
-    args = [ffmpeg.find_ffmpeg(), "-hide_banner", *_input_args(source, realtime=False, loop=False), "-t", "0"]
-    try:
-        out = subprocess.run(args, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        return ""
-    m = re.search(r"Video: (\w+)", out.stderr)
-    return m.group(1) if m else ""
-
-
-def _input_args(source: str, realtime: bool, loop: bool) -> list[str]:
-    low = source.lower()
-    if low.startswith("rtsp://"):
-        return ["-rtsp_transport", "tcp", "-timeout", "5000000", "-i", source]
-    if "://" in low:
-        return ["-rw_timeout", "5000000", "-i", source]
-    args = ["-re"] if realtime else []
-    if loop:
-        args += ["-stream_loop", "-1"]
-    return [*args, "-i", source]
 
 
 class Recorder:
@@ -237,7 +214,7 @@ class Recorder:
             return self._pipe_session(csv, seg_args)
         codec = ["-c:v", "copy"] if mode is RecordMode.COPY else ffmpeg.h264_args(self.settings.fps)
         args = [
-            *_input_args(src, self.settings.realtime, self.camera.loop),
+            *input_args(src, self.settings.realtime, self.camera.loop),
             "-map",
             "0:v:0",
             "-an",
@@ -249,7 +226,7 @@ class Recorder:
         tail = ffmpeg.StderrTail(proc)
         self._set(RecorderState.RECORDING, mode, "")
         log.info("camera %s: recording (%s) %s", self.camera.id, mode.value, redact(src))
-        watcher = _SegmentList(csv, anchor=None if self.settings.realtime else spawned)
+        watcher = SegmentList(csv, anchor=None if self.settings.realtime else spawned)
         while proc.poll() is None and not self._stop.wait(1.0):  # a segment is listed within 1 s
             self._finish(watcher.new_entries())
         if proc.poll() is None:  # stop requested: 'q' lets ffmpeg close the last segment properly
@@ -291,7 +268,7 @@ class Recorder:
         proc = ffmpeg.popen(args, stdin=subprocess.PIPE)
         tail = ffmpeg.StderrTail(proc)
         self._set(RecorderState.RECORDING, RecordMode.PIPE, "")
-        watcher = _SegmentList(csv, anchor=first.captured_at)
+        watcher = SegmentList(csv, anchor=first.captured_at)
         t0, written, last_version, last_new = time.monotonic(), 0, feed.version, time.monotonic()
         frame = first
         assert proc.stdin is not None
@@ -388,37 +365,3 @@ def _fit(image: np.ndarray, w: int, h: int) -> np.ndarray:
     import cv2
 
     return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
-
-
-class _SegmentList:
-    """Tails ffmpeg's segment CSV (``name,start,end`` per finished segment) and maps offsets to UTC."""
-
-    def __init__(self, path: Path, anchor: float | None) -> None:
-        self._path = path
-        self._done = 0
-        self._anchor = anchor  # UTC of stream time 0; None: set from the first finished segment (live)
-        self._live = anchor is None
-
-    def new_entries(self) -> list[tuple[str, float, float]]:
-        try:
-            text = self._path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return []
-        lines = text.split("\n")[:-1]  # the last piece is incomplete (or empty)
-        out: list[tuple[str, float, float]] = []
-        for line in lines[self._done :]:
-            parts = line.rsplit(",", 2)
-            if len(parts) != 3:
-                continue
-            try:
-                s_off, e_off = float(parts[1]), float(parts[2])
-            except ValueError:
-                continue
-            now = time.time()
-            if self._anchor is None:
-                self._anchor = now - e_off  # the segment closed just now, at stream time e_off
-            elif self._live and abs(now - (self._anchor + e_off)) > 2.0:
-                self._anchor = now - e_off  # stream clock drifted from wall clock: re-anchor
-            out.append((Path(parts[0].strip('"')).name, self._anchor + s_off, self._anchor + e_off))
-        self._done = len(lines)
-        return out
