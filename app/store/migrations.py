@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from app.clips.schema import migrate_recordings
 from app.store.errors import StoreError, describe_error
 
 log = logging.getLogger("vigil.store")
@@ -123,6 +124,7 @@ MIGRATIONS: list[Migration] = [
     Migration(1, "sites, cameras, runs, tracks, events, event thumbnails, camera status", _V1_CORE),
     Migration(2, "append-only hash-chained audit log", _V2_AUDIT),
     Migration(3, "event acknowledgement (acknowledged_at, acknowledged_by); index on event kind", _V3_ACK),
+    Migration(4, "recording index (one row per finished video segment)", fn=migrate_recordings),
 ]
 
 SCHEMA_VERSION: int = MIGRATIONS[-1].version
