@@ -29,6 +29,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--preset", default="auto", help="detector preset: auto (default), live, fast, balanced, accurate"
     )
+    p.add_argument(
+        "--clips",
+        action="store_true",
+        help="instead: recording CPU for --streams cameras and export speed (10-minute 720p clip)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -36,6 +41,12 @@ def main(args: argparse.Namespace) -> int:
     if args.streams < 1:
         print("vigil bench: --streams must be at least 1", file=sys.stderr)
         return 2
+    if args.clips:
+        from app.clips.bench import run_clip_bench
+
+        clip_report = run_clip_bench(cameras=args.streams)
+        print(json.dumps(clip_report, indent=2))
+        return 0
     opts = BenchOptions(
         streams=args.streams,
         source=args.source,
