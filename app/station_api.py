@@ -53,4 +53,13 @@ class Station(Protocol):
 
     def db_path(self) -> str: ...
 
+    def set_stream_preference(self, camera_id: str, main: bool) -> None:
+        """The UI shows this camera large (``main=True``: maximised tile) or small. A camera with a
+        ``sub_source`` then reads the main stream only while shown large; others ignore this."""
+        ...
+
+    def acknowledge_event(self, event_id: int, by: str) -> None:
+        """Operator ``by`` acknowledged stored event ``event_id``: record it (store + audit log)."""
+        ...
+
     def stop(self, timeout: float = 5.0) -> None: ...

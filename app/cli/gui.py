@@ -1,0 +1,182 @@
+"""``vigil`` / ``vigil gui``: the station window on the configured cameras (plus ``--source`` ones).
+
+This is the GUI's wiring point: it imports Qt and ``widgets`` lazily inside ``main`` so that the rest of
+``app`` (and ``vigil run --headless``) never loads them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from app import paths
+from app.config import SiteConfig, StationConfig, camera_from_source, load_config, save_config, with_cameras
+from app.domain import Event
+from app.errors import UserError
+
+NAME = "gui"
+HELP = "open the station window (the default when vigil runs without a command)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--source",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="add a camera for this session only: rtsp://, http(s)://, file path or USB index (repeatable)",
+    )
+    p.add_argument("--site", default=None, metavar="NAME", help="site (mall) for --source cameras")
+    p.add_argument("--config", type=Path, default=None, help="settings file (default: user config dir)")
+    p.add_argument("--no-config", action="store_true", help="ignore the settings file; use --source only")
+    p.add_argument("--db", type=Path, default=None, help="event database (default: user data dir)")
+    p.add_argument(
+        "--analysis",
+        choices=["process", "thread", "off"],
+        default="process",
+        help="where analysis runs (default: a child process)",
+    )
+    p.add_argument(
+        "--wall-screen",
+        type=int,
+        action="append",
+        default=[],
+        metavar="N",
+        help="also open a full-screen wall on screen N (1-based; repeatable)",
+    )
+    p.add_argument("--full-screen", action="store_true", help="start the main window full screen (F11)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log to stderr too")
+
+
+def session_config(args: argparse.Namespace) -> tuple[StationConfig, StationConfig]:
+    """(what the settings file holds, that plus the ``--source`` cameras of this session)."""
+    saved = StationConfig() if args.no_config and args.config is None else load_config(args.config)
+    base = saved
+    site_id = "default"
+    if args.site:
+        found = next((s for s in base.sites if args.site in (s.id, s.name)), None)
+        if found is None:
+            found = SiteConfig(id=args.site, name=args.site)
+            base = replace(base, sites=(*base.sites, found))
+        site_id = found.id
+    cams = [camera_from_source(src, i + 1, site=site_id) for i, src in enumerate(args.source)]
+    return saved, with_cameras(base, cams)
+
+
+def without_session(config: StationConfig, saved: StationConfig, session: StationConfig) -> StationConfig:
+    """``config`` minus the cameras (and the sites) that only ``--source`` added: those are not saved."""
+    session_ids = {c.id for c in session.cameras} - {c.id for c in saved.cameras}
+    cameras = tuple(c for c in config.cameras if c.id not in session_ids)
+    session_sites = {s.id for s in session.sites} - {s.id for s in saved.sites}
+    used = {c.site for c in cameras}
+    sites = tuple(s for s in config.sites if s.id not in session_sites or s.id in used)
+    return replace(config, cameras=cameras, sites=sites)
+
+
+def make_acknowledger(station: Any, by: str) -> Callable[[Event], None]:
+    """Events reach the window before the store gives them an id: find the stored row, then acknowledge."""
+    from app.store.queries import StoreReader
+
+    reader: StoreReader | None = None
+
+    def acknowledge(event: Event) -> None:
+        nonlocal reader
+        if reader is None:
+            reader = StoreReader(station.db_path())
+        rows = reader.recent_events(50, camera_id=event.camera_id, kinds=[event.kind], since=event.at - 1.0)
+        row = next((r for r in rows if abs(r.at - event.at) < 1e-3 and r.track_id == event.track_id), None)
+        if row is None:
+            raise UserError("this event is not in the database yet; acknowledge it again in a moment")
+        station.acknowledge_event(row.id, by)
+
+    return acknowledge
+
+
+def main(args: argparse.Namespace) -> int:
+    saved, config = session_config(args)
+    try:
+        from app.bootstrap import StationOptions, start_station
+    except ImportError as exc:  # a partial build without the station core
+        raise UserError(f"the station core (app.bootstrap) is missing from this installation: {exc}") from exc
+    try:
+        from PySide6.QtCore import QSettings, QTimer
+        from PySide6.QtGui import QGuiApplication
+        from PySide6.QtWidgets import QApplication
+
+        from widgets.main_window import StationWindow
+        from widgets.theme import apply_theme
+    except ImportError as exc:
+        raise UserError(f"the window needs PySide6 ({exc}); use 'vigil run --headless' without it") from exc
+
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
+    app.setApplicationName("Vigil")
+    apply_theme(app)
+    station = start_station(config, StationOptions(db_path=args.db, analysis_mode=args.analysis))
+    try:
+        settings_file = paths.config_dir() / "gui.ini"
+        settings = QSettings(str(settings_file), QSettings.Format.IniFormat)
+        window = StationWindow(
+            station,
+            settings,
+            save_config=lambda cfg: _save(without_session(cfg, saved, config), args.config),
+            acknowledge=make_acknowledger(station, _operator()),
+        )
+        window.show()
+        if args.full_screen:
+            window.actions_.toggle_full_screen()
+        screens = QGuiApplication.screens()
+        for n in args.wall_screen:
+            if 1 <= n <= len(screens):
+                window.open_wall(screens[n - 1])
+            else:
+                window.notices.notify(f"No screen {n}: this machine has {len(screens)} screen(s).", "warning")
+        if not config.cameras:
+            window.notices.notify(
+                "No cameras yet: open Cameras > Manage cameras (Ctrl+M) to add one.", "info"
+            )
+        QTimer.singleShot(15000, lambda: _report_station_problems(station, window))
+        # Let Ctrl+C in the terminal close the window: Python signal handlers run only when Python runs.
+        previous = signal.signal(signal.SIGINT, lambda *_: app.quit())
+        wake = QTimer()
+        wake.timeout.connect(lambda: None)
+        wake.start(300)
+        try:
+            rc = int(app.exec())
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        # Save geometry and layouts also when the loop was quit (Ctrl+C). Closing the last window after the
+        # loop ended would otherwise post a quit that ends the *next* event loop of this process (tests).
+        quit_on_close = app.quitOnLastWindowClosed()
+        app.setQuitOnLastWindowClosed(False)
+        window.close()
+        app.setQuitOnLastWindowClosed(quit_on_close)
+        return rc
+    finally:
+        station.stop()
+
+
+def _save(config: StationConfig, path: Path | None) -> None:
+    save_config(config, path)
+
+
+def _operator() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "operator"
+
+
+def _report_station_problems(station: Any, window: Any) -> None:
+    mask_error = getattr(station, "mask_error", lambda: None)()
+    if mask_error:
+        window.notices.notify(f"Mask analysis unavailable: {mask_error}", "warning")
+    errors = getattr(station, "errors", [])
+    if errors:
+        window.notices.notify(f"Event store: {errors[-1]}", "error")

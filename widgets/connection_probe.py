@@ -1,0 +1,125 @@
+"""Background checks for the camera manager: "Test connection" and the USB device scan.
+
+Each runs in its own short-lived thread (cv2 open/read with timeouts) and reports through a Qt signal, so
+the GUI never blocks; the result carries a numpy frame, turned into a QImage only on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from app.logs import redact
+
+OPEN_TIMEOUT_MS = 5000
+READ_TIMEOUT_MS = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    """Outcome of one connection test. ``message`` is already redacted."""
+
+    request: int
+    ok: bool
+    message: str
+    image: np.ndarray | None = None
+
+
+def open_capture(
+    source: str, open_ms: int = OPEN_TIMEOUT_MS, read_ms: int = READ_TIMEOUT_MS
+) -> cv2.VideoCapture:
+    """cv2.VideoCapture for a URL, file or USB index, with open/read timeouts so a dead camera cannot hang."""
+    params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, open_ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, read_ms]
+    target: str | int = int(source) if source.strip().isdigit() else source
+    return cv2.VideoCapture(target, cv2.CAP_ANY, params)
+
+
+def probe_source(source: str, request: int = 0) -> ProbeResult:
+    """Open ``source`` and read one frame; the error names what failed, never the password."""
+    shown = redact(source)
+    if not source.strip():
+        return ProbeResult(request, False, "No source: enter a URL, a video file or a USB index.")
+    if "://" not in source and not source.strip().isdigit() and not Path(source).exists():
+        return ProbeResult(request, False, f"File not found: {shown}")
+    cap = None
+    try:
+        cap = open_capture(source)
+        if not cap.isOpened():
+            return ProbeResult(
+                request, False, f"Cannot open {shown}: check the address, port and credentials."
+            )
+        ok, image = cap.read()
+        if not ok or image is None:
+            return ProbeResult(request, False, f"Opened {shown} but no frame arrived within the timeout.")
+        h, w = image.shape[:2]
+        return ProbeResult(request, True, f"Connected: {w}x{h}", np.ascontiguousarray(image))
+    except (cv2.error, OSError, ValueError) as exc:
+        return ProbeResult(request, False, redact(f"Cannot open {shown}: {exc}"))
+    finally:
+        if cap is not None:
+            cap.release()
+
+
+def probe_usb(indices: Sequence[int] = range(10)) -> list[int]:
+    """USB camera indices that open (quick: short timeouts; indices that fail are skipped)."""
+    if sys.platform.startswith("linux"):  # only indices with a device node: no slow, noisy failed opens
+        indices = [i for i in indices if Path(f"/dev/video{i}").exists()]
+    found = []
+    for i in indices:
+        cap = open_capture(str(i), open_ms=800, read_ms=800)
+        try:
+            if cap.isOpened():
+                found.append(i)
+        finally:
+            cap.release()
+    return found
+
+
+class ConnectionTester(QObject):
+    """Runs ``probe_source`` in a thread per request; a newer request makes older answers stale."""
+
+    finished = Signal(object)  # ProbeResult, delivered on the GUI thread (queued)
+    usb_found = Signal(object)  # list[int]
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._request = 0
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def request(self) -> int:
+        return self._request
+
+    def test(self, source: str) -> int:
+        self._request += 1
+        request = self._request
+        self._spawn(lambda: self._emit(self.finished, probe_source(source, request)), "probe")
+        return request
+
+    def scan_usb(self) -> None:
+        self._spawn(lambda: self._emit(self.usb_found, probe_usb()), "usb-scan")
+
+    def wait(self, timeout: float = 10.0) -> None:
+        """Join the probe threads (window close, tests)."""
+        for t in list(self._threads):
+            t.join(timeout)
+        self._threads = [t for t in self._threads if t.is_alive()]
+
+    @staticmethod
+    def _emit(signal, value: object) -> None:  # noqa: ANN001
+        with contextlib.suppress(RuntimeError):  # the dialog closed while the probe ran: nobody to tell
+            signal.emit(value)
+
+    def _spawn(self, work, name: str) -> None:  # noqa: ANN001
+        self._threads = [t for t in self._threads if t.is_alive()]
+        thread = threading.Thread(target=work, name=f"vigil-{name}", daemon=True)
+        self._threads.append(thread)
+        thread.start()

@@ -1,0 +1,134 @@
+"""EventPanel: the live events list with site/camera/kind filters and acknowledgement."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelection, QModelIndex, QSize, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.config import StationConfig
+from app.domain import EventKind
+from widgets.event_model import ALERT_KINDS, KIND_TEXT, THUMB_PX, EventFilterModel, EventTableModel
+
+KIND_FILTERS: tuple[tuple[str, frozenset[EventKind] | None], ...] = (
+    ("All events", None),
+    ("People (no mask, incorrect, watchlist)", ALERT_KINDS),
+    ("Cameras (offline/online)", frozenset({EventKind.CAMERA_OFFLINE, EventKind.CAMERA_ONLINE})),
+    *((KIND_TEXT[k], frozenset({k})) for k in EventKind),
+)
+
+
+class EventPanel(QWidget):
+    """Newest events first; selecting one highlights its camera; acknowledge_selected() acknowledges."""
+
+    camera_selected = Signal(object)  # camera id, or None when the selection is cleared
+    acknowledged = Signal(object)  # Event
+
+    def __init__(self, model: EventTableModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("EventPanel")
+        self.model = model
+        self.proxy = EventFilterModel(self)
+        self.proxy.setSourceModel(model)
+        self._title = QLabel()
+        self._title.setObjectName("PanelTitle")
+        self.site_filter = QComboBox()
+        self.camera_filter = QComboBox()
+        self.kind_filter = QComboBox()
+        for text, kinds in KIND_FILTERS:
+            self.kind_filter.addItem(text, kinds)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(THUMB_PX + 6)
+        self.table.setIconSize(QSize(THUMB_PX, THUMB_PX))
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.setWordWrap(False)
+
+        filters = QHBoxLayout()
+        for w in (self.site_filter, self.camera_filter, self.kind_filter):
+            filters.addWidget(w, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self._title)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+
+        self.site_filter.currentIndexChanged.connect(self._on_filter_changed)
+        self.camera_filter.currentIndexChanged.connect(self._on_filter_changed)
+        self.kind_filter.currentIndexChanged.connect(self._on_filter_changed)
+        self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
+        model.rowsInserted.connect(self._update_title)
+        model.rowsRemoved.connect(self._update_title)
+        model.dataChanged.connect(self._update_title)
+        self.set_config(StationConfig())
+
+    def set_config(self, config: StationConfig) -> None:
+        """Refill the site and camera filters (names only: never a source URL)."""
+        self.model.set_config(config)
+        for combo, items in (
+            (self.site_filter, [("All sites", None)] + [(s.name, s.id) for s in config.sites]),
+            (self.camera_filter, [("All cameras", None)] + [(c.name, c.id) for c in config.cameras]),
+        ):
+            current = combo.currentData()
+            combo.blockSignals(True)
+            combo.clear()
+            for text, data in items:
+                combo.addItem(text, data)
+            combo.setCurrentIndex(max(0, combo.findData(current)))
+            combo.blockSignals(False)
+        self._on_filter_changed()
+
+    def acknowledge_selected(self) -> bool:
+        """Acknowledge the selected event, or the newest unacknowledged one when none is selected."""
+        rows = self.table.selectionModel().selectedRows()
+        if rows:
+            source_row = self.proxy.mapToSource(rows[0]).row()
+        else:
+            source_row = next(
+                (
+                    self.proxy.mapToSource(self.proxy.index(r, 0)).row()
+                    for r in range(self.proxy.rowCount())
+                    if not self.model.is_acknowledged(self.proxy.mapToSource(self.proxy.index(r, 0)).row())
+                ),
+                -1,
+            )
+        event = self.model.acknowledge(source_row)
+        if event is not None:
+            self.acknowledged.emit(event)
+        return event is not None
+
+    def select_row(self, proxy_row: int) -> None:
+        self.table.selectRow(proxy_row)
+
+    def _on_filter_changed(self, *_: object) -> None:
+        self.proxy.set_site(self.site_filter.currentData())
+        self.proxy.set_camera(self.camera_filter.currentData())
+        self.proxy.set_kinds(self.kind_filter.currentData())
+        self._update_title()
+
+    def _on_table_selection_changed(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        indexes = selected.indexes()
+        if not indexes:
+            self.camera_selected.emit(None)
+            return
+        source: QModelIndex = self.proxy.mapToSource(indexes[0])
+        self.camera_selected.emit(self.model.event_at(source.row()).camera_id)
+
+    def _update_title(self, *_: object) -> None:
+        pending = self.model.unacknowledged_count()
+        shown = self.proxy.rowCount()
+        self._title.setText(f"Events  ·  {shown} shown  ·  {pending} to acknowledge")

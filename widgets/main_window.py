@@ -1,0 +1,282 @@
+"""StationWindow: the operator's main window. It lays out the wall, camera list, events and status bar and
+connects them; decisions (what to save, how cameras run) belong to the station and to app/."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QVBoxLayout, QWidget
+
+from app.config import StationConfig
+from app.domain import CameraStatus, Event, EventKind, Health
+from app.errors import UserError
+from app.logs import redact
+from app.station_api import Station
+from widgets.alerts import AlertSettings, AlertSound
+from widgets.camera_grid import CameraGrid
+from widgets.camera_list import CameraList
+from widgets.camera_manager import CameraManagerDialog
+from widgets.display_clock import DisplayClock
+from widgets.event_model import EventTableModel
+from widgets.event_panel import EventPanel
+from widgets.grid_layouts import LayoutStore
+from widgets.notices import NoticeStrip
+from widgets.station_bridge import StationBridge
+from widgets.status_bar import StationStatusBar
+from widgets.wall_window import WallWindow
+from widgets.window_actions import WindowActions
+
+log = logging.getLogger(__name__)
+UNMASKED = frozenset({EventKind.NO_MASK, EventKind.INCORRECT_MASK})
+SaveConfig = Callable[[StationConfig], None]
+Acknowledge = Callable[[Event], None]
+
+
+class StationWindow(QMainWindow):
+    """The video wall with its camera list, live events and status bar."""
+
+    config_applied = Signal(object)  # (StationConfig | Exception), from the apply thread (queued)
+
+    def __init__(
+        self,
+        station: Station,
+        settings: QSettings,
+        save_config: SaveConfig | None = None,
+        acknowledge: Acknowledge | None = None,
+        hz: float = 30.0,
+    ) -> None:
+        """``save_config`` writes the settings file; ``acknowledge`` records an acknowledged event (both
+        wired by app/cli/gui.py; without them the window only shows the change)."""
+        super().__init__()
+        self.setWindowTitle("Vigil")
+        self.setObjectName("StationWindow")
+        self.station = station
+        self.settings = settings
+        self._save_config = save_config
+        self._acknowledge = acknowledge
+        self.layouts = LayoutStore(settings)
+        self.alert_settings = AlertSettings(settings)
+        self.alert_sound = AlertSound(self)
+        self.clock = DisplayClock(hz, self)
+        self.bridge = StationBridge(station, self)
+        self.walls: list[WallWindow] = []
+        self.manager: CameraManagerDialog | None = None
+        self._geometry_restored = False
+
+        self.notices = NoticeStrip()
+        self.grid = CameraGrid(station)
+        central = QWidget()
+        box = QVBoxLayout(central)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        box.addWidget(self.notices)
+        box.addWidget(self.grid, 1)
+        self.setCentralWidget(central)
+
+        self.camera_list = CameraList(station)
+        self.camera_dock = self._dock("Cameras", self.camera_list, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.events = EventTableModel(station.config())
+        self.event_panel = EventPanel(self.events)
+        self.event_panel.set_config(station.config())
+        self.events_dock = self._dock("Live events", self.event_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.status = StationStatusBar(station)
+        self.setStatusBar(self.status)
+        self.actions_ = WindowActions(self)
+
+        self.bridge.event_received.connect(self._on_bridge_event_received)
+        self.bridge.status_changed.connect(self._on_bridge_status_changed)
+        self.event_panel.camera_selected.connect(self.highlight_camera)
+        self.event_panel.acknowledged.connect(self._on_event_panel_acknowledged)
+        self.camera_list.currentItemChanged.connect(self._on_camera_list_current_changed)
+        self.grid.camera_clicked.connect(self._on_grid_camera_clicked)
+        self.config_applied.connect(self._on_config_applied)
+
+        current = self.layouts.load_current("main")
+        if current is not None:
+            self.grid.apply_named(current)
+        self.clock.register(self.grid.refresh)
+        self.clock.start()
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title.replace(" ", ""))
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self.addDockWidget(area, dock)
+        return dock
+
+    # -- grids (this window's and the walls') -------------------------------------------------------
+    def grids(self) -> list[CameraGrid]:
+        return [self.grid, *(w.grid for w in self.walls)]
+
+    def highlight_camera(self, camera_id: str | None) -> None:
+        for grid in self.grids():
+            grid.highlight(camera_id)
+
+    def open_wall(self, screen) -> WallWindow:  # noqa: ANN001 (QScreen)
+        wall = WallWindow(self.station, screen)
+        saved = self.layouts.load_current(f"wall-{screen.name()}")
+        if saved is not None:
+            wall.grid.apply_named(saved)
+        wall.grid.set_options(self.grid.options())
+        wall.closed.connect(self._on_wall_closed)
+        self.walls.append(wall)
+        self.clock.register(wall.grid.refresh)
+        wall.show_on_screen()
+        return wall
+
+    def _on_wall_closed(self, wall: WallWindow) -> None:
+        self.layouts.save_current(wall.grid.named_layout(""), f"wall-{wall.screen_name}")
+        self.clock.unregister(wall.grid.refresh)
+        if wall in self.walls:
+            self.walls.remove(wall)
+
+    # -- station events -----------------------------------------------------------------------------
+    def _on_bridge_event_received(self, event: Event) -> None:
+        self.events.add_event(event)
+        if event.kind in UNMASKED:
+            if self.alert_settings.flash:
+                for grid in self.grids():
+                    grid.flash(event.camera_id)
+            if self.alert_settings.sound:
+                self.alert_sound.play()
+
+    def _on_bridge_status_changed(self, status: CameraStatus) -> None:
+        self.camera_list.update_health()
+        self.status.update_figures()
+        cam = self.station.config().camera(status.camera_id)
+        name = cam.name if cam is not None else status.camera_id
+        if status.health is Health.OFFLINE:
+            self.notices.notify(f"{name} is offline: {status.message or 'no frames'}", "warning")
+        elif status.health is Health.LIVE and status.message:
+            self.notices.notify(f"{name} is back: {status.message}", "info")
+
+    def acknowledge(self) -> None:
+        if not self.event_panel.acknowledge_selected():
+            self.notices.notify("Nothing to acknowledge.", "info")
+
+    def _on_event_panel_acknowledged(self, event: Event) -> None:
+        if self._acknowledge is None:
+            return
+        try:
+            self._acknowledge(event)
+        except UserError as exc:
+            self.notices.notify(f"Could not record the acknowledgement: {exc}", "error")
+        except Exception as exc:  # a bug in the store: log it, keep the wall running
+            log.exception("acknowledge failed")
+            self.notices.notify(
+                f"Could not record the acknowledgement ({type(exc).__name__}); see the log.", "error"
+            )
+
+    def _on_camera_list_current_changed(self, current, _previous) -> None:  # noqa: ANN001
+        self.highlight_camera(current.data(Qt.ItemDataRole.UserRole) if current is not None else None)
+
+    def _on_grid_camera_clicked(self, camera_id: str) -> None:
+        self.camera_list.select_camera(camera_id)
+
+    # -- cameras ------------------------------------------------------------------------------------
+    def open_camera_manager(self) -> CameraManagerDialog:
+        if self.manager is None:
+            self.manager = CameraManagerDialog(self.station.config(), self)
+            self.manager.config_saved.connect(self._on_manager_config_saved)
+            self.manager.finished.connect(self._on_manager_finished)
+        self.manager.show()
+        self.manager.raise_()
+        return self.manager
+
+    def _on_manager_finished(self, _result: int) -> None:
+        self.manager = None
+
+    def _on_manager_config_saved(self, config: StationConfig) -> None:
+        if self._save_config is not None:
+            try:
+                self._save_config(config)
+            except UserError as exc:
+                self.notices.notify(f"Settings not saved: {exc}", "error")
+            except OSError as exc:
+                self.notices.notify(f"Settings not saved: {exc}", "error")
+        self.notices.notify("Applying camera settings…", "info")
+        # Starting and stopping capture threads can take seconds: never on the GUI thread.
+        threading.Thread(
+            target=self._apply_config, args=(config,), name="vigil-apply-config", daemon=True
+        ).start()
+
+    def _apply_config(self, config: StationConfig) -> None:
+        try:
+            self.station.apply_config(config)
+            result: StationConfig | Exception = config
+        except Exception as exc:  # reported in the notice strip; the wall keeps the previous cameras
+            log.exception("apply_config failed")
+            result = exc
+        with contextlib.suppress(RuntimeError):  # the window closed meanwhile
+            self.config_applied.emit(result)
+
+    def _on_config_applied(self, result: object) -> None:
+        if isinstance(result, Exception):
+            self.notices.notify(f"Camera settings not applied: {redact(str(result))}", "error")
+            return
+        config = self.station.config()
+        for grid in self.grids():
+            grid.reload_feeds()
+        self.camera_list.reload()
+        self.event_panel.set_config(config)
+        self.status.update_figures()
+        self.notices.notify(f"Camera settings applied: {len(self.station.feeds())} cameras running.", "info")
+
+    # -- window state -------------------------------------------------------------------------------
+    def _screen_key(self) -> str:
+        screen = self.screen()
+        g = screen.geometry()
+        return f"{screen.name() or 'screen'}_{g.width()}x{g.height()}".replace("/", "_")
+
+    def showEvent(self, event) -> None:  # noqa: N802, ANN001
+        if not self._geometry_restored:
+            self._geometry_restored = True
+            self._restore_geometry()
+        super().showEvent(event)
+
+    def _restore_geometry(self) -> None:
+        last = str(self.settings.value("window/last_screen", ""))
+        from PySide6.QtGui import QGuiApplication
+
+        screen = next((s for s in QGuiApplication.screens() if s.name() == last), None)
+        if screen is not None and screen is not self.screen():
+            self.setScreen(screen)
+        geometry = self.settings.value(f"window/{self._screen_key()}/geometry")
+        state = self.settings.value(f"window/{self._screen_key()}/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1600, 900)
+        if state is not None:
+            self.restoreState(state)
+        else:  # first start: give the wall most of the width
+            self.resizeDocks([self.camera_dock, self.events_dock], [220, 440], Qt.Orientation.Horizontal)
+
+    def save_state(self) -> None:
+        """Geometry per screen, the wall's layout and the walls' layouts (also called on close)."""
+        if self.isFullScreen():
+            self.actions_.leave_full_screen()
+        key = self._screen_key()
+        self.settings.setValue("window/last_screen", self.screen().name())
+        self.settings.setValue(f"window/{key}/geometry", self.saveGeometry())
+        self.settings.setValue(f"window/{key}/state", self.saveState())
+        self.layouts.save_current(self.grid.named_layout(""), "main")
+        for wall in self.walls:
+            self.layouts.save_current(wall.grid.named_layout(""), f"wall-{wall.screen_name}")
+        self.settings.sync()
+
+    def closeEvent(self, event) -> None:  # noqa: N802, ANN001
+        self.save_state()
+        self.clock.stop()
+        for wall in list(self.walls):
+            wall.close()
+        if self.manager is not None:
+            self.manager.close()
+        super().closeEvent(event)

@@ -1,0 +1,81 @@
+"""StationStatusBar: cameras live/total, analysis rate achieved, CPU, memory, database size (1 Hz)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import psutil
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from app.domain import Health
+from app.station_api import Station
+
+
+def _size_text(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
+
+
+def database_bytes(db_path: str) -> int:
+    """The SQLite file plus its WAL and shared-memory files (0 when absent)."""
+    total = 0
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(OSError):
+            total += os.path.getsize(db_path + suffix)
+    return total
+
+
+class StationStatusBar(QStatusBar):
+    """Refreshes its figures once a second from the station and psutil."""
+
+    def __init__(self, station: Station, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._station = station
+        self._process = psutil.Process()
+        self._process.cpu_percent(None)
+        self.cameras = QLabel()
+        self.analysis = QLabel()
+        self.cpu = QLabel()
+        self.memory = QLabel()
+        self.database = QLabel()
+        widest = (
+            "Cameras 888/888 live",
+            "Analysis 888.8 fps",
+            "CPU 100% · Vigil 888%",
+            "Memory 88.8 GB",
+            "Database 888.8 MB",
+        )
+        for label, sample in zip(
+            (self.cameras, self.analysis, self.cpu, self.memory, self.database), widest, strict=True
+        ):
+            label.setObjectName("StatusField")
+            self.addPermanentWidget(label)
+            label.ensurePolished()
+            # Fixed widths: figures changing every second must not make the bar jump or cut them off.
+            bold = label.font()
+            bold.setBold(True)
+            label.setMinimumWidth(QFontMetrics(bold).horizontalAdvance(sample) + 28)
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.update_figures)
+        self._timer.start(1000)
+        self.update_figures()
+
+    def update_figures(self) -> None:
+        feeds = self._station.feeds()
+        live = sum(f.status().health is Health.LIVE for f in feeds.values())
+        total = len(self._station.config().cameras) or len(feeds)
+        self.cameras.setText(f"Cameras {live}/{total} live")
+        self.cameras.setProperty("alert", live < len(feeds))
+        self.analysis.setText(f"Analysis {self._station.analysed_fps():.1f} fps")
+        self.cpu.setText(
+            f"CPU {psutil.cpu_percent(None):.0f}% (Vigil {self._process.cpu_percent(None):.0f}%)"
+        )
+        self.memory.setText(f"Memory {_size_text(self._process.memory_info().rss)}")
+        path = self._station.db_path()
+        self.database.setText(f"Database {_size_text(database_bytes(path))}" if path else "Database -")

@@ -1,0 +1,208 @@
+"""Menus, toolbar and keyboard shortcuts of the station window (everything operators repeat has a key)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QComboBox, QMenu, QToolBar
+
+from widgets.grid_layouts import LAYOUTS, QUICK_LAYOUTS
+from widgets.overlay import OverlayOptions
+from widgets.theme import icon
+
+if TYPE_CHECKING:
+    from widgets.main_window import StationWindow
+
+
+class WindowActions:
+    """Builds the menus and toolbar of ``window`` and owns the small state they toggle."""
+
+    def __init__(self, window: StationWindow) -> None:
+        self.w = window
+        self._hidden_for_full_screen: list = []
+        bar = window.menuBar()
+        view = bar.addMenu("&View")
+        for i, name in enumerate(QUICK_LAYOUTS, start=1):
+            self._action(view, f"Layout {name}", lambda n=name: window.grid.set_grid(n), str(i), f"Ctrl+{i}")
+        self._action(view, "Layout 1+5 (big tile)", lambda: window.grid.set_grid("1+5"), "6", "Ctrl+6")
+        self._action(view, "Layout 1+7 (big tile)", lambda: window.grid.set_grid("1+7"), "7", "Ctrl+7")
+        view.addSeparator()
+        self._action(view, "Next page of cameras", window.grid.next_page, QKeySequence(Qt.Key.Key_PageDown))
+        self._action(
+            view, "Previous page of cameras", window.grid.previous_page, QKeySequence(Qt.Key.Key_PageUp)
+        )
+        self._action(view, "Leave maximised tile / full screen", self.escape, QKeySequence(Qt.Key.Key_Escape))
+        self.full_screen = self._action(
+            view, "Full screen", self.toggle_full_screen, QKeySequence(Qt.Key.Key_F11)
+        )
+        self.full_screen.setIcon(icon("fullscreen"))
+        view.addSeparator()
+        self.boxes = self._toggle(view, "Face boxes", "B", "overlay/boxes", True)
+        self.labels = self._toggle(view, "Face labels (track, size, watchlist)", "L", "overlay/labels", True)
+        self.info = self._toggle(view, "Camera name, fps and clock", "I", "overlay/info", True)
+        self.carousel = self._action(view, "Carousel in the last tile", self._apply_carousel, "C")
+        self.carousel.setCheckable(True)
+        view.addSeparator()
+        view.addAction(window.camera_dock.toggleViewAction())
+        view.addAction(window.events_dock.toggleViewAction())
+
+        walls = bar.addMenu("&Walls")
+        self.walls_menu = walls.addMenu(icon("screen"), "Open wall on screen")
+        self.walls_menu.aboutToShow.connect(self._fill_walls_menu)
+
+        cams = bar.addMenu("&Cameras")
+        self.manage = self._action(cams, "Manage cameras and sites…", window.open_camera_manager, "Ctrl+M")
+        self.manage.setIcon(icon("camera"))
+
+        events = bar.addMenu("&Events")
+        self.ack = self._action(
+            events, "Acknowledge event", window.acknowledge, QKeySequence(Qt.Key.Key_Space), "A"
+        )
+        self.ack.setIcon(icon("check"))
+        events.addSeparator()
+        alerts = window.alert_settings
+        self.alert_flash = self._check(events, "Flash the tile on a new unmasked person", alerts.flash)
+        self.alert_flash.toggled.connect(lambda on: setattr(alerts, "flash", on))
+        self.alert_sound = self._check(events, "Play a sound on a new unmasked person", alerts.sound)
+        self.alert_sound.toggled.connect(lambda on: setattr(alerts, "sound", on))
+        self.alert_sound.setIcon(icon("bell"))
+
+        tools = QToolBar("Wall")
+        tools.setObjectName("WallToolbar")
+        tools.setIconSize(QSize(22, 22))
+        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        window.addToolBar(tools)
+        self.toolbar = tools
+        self.grid_combo = QComboBox()
+        for name in LAYOUTS:
+            self.grid_combo.addItem(icon("grid"), name, name)
+        self.grid_combo.setToolTip("Wall layout (keys 1-7)")
+        self.grid_combo.activated.connect(lambda i: window.grid.set_grid(self.grid_combo.itemData(i)))
+        window.grid.layout_changed.connect(self._on_grid_layout_changed)
+        tools.addWidget(self.grid_combo)
+        self.layout_combo = QComboBox()
+        self.layout_combo.setEditable(True)
+        self.layout_combo.setMinimumWidth(180)
+        edit = self.layout_combo.lineEdit()
+        if edit is not None:
+            edit.setPlaceholderText("named layout")
+        self.layout_combo.setToolTip(
+            "Saved layouts: pick one to show it, or type a name and press Save layout"
+        )
+        self.layout_combo.activated.connect(self._on_layout_combo_activated)
+        tools.addWidget(self.layout_combo)
+        self.save_layout = tools.addAction("Save layout", self.save_named_layout)
+        tools.addSeparator()
+        tools.addAction(self.full_screen)
+        tools.addAction(self.manage)
+        tools.addAction(self.ack)
+        self.reload_layout_names()
+        self._on_grid_layout_changed(window.grid.spec.name)
+        self.apply_overlays()
+
+    # -- helpers ------------------------------------------------------------------------------------
+    def _action(self, menu: QMenu, text: str, slot, *keys) -> QAction:  # noqa: ANN001
+        action = QAction(text, self.w)
+        action.setShortcuts([QKeySequence(k) if isinstance(k, str) else k for k in keys])
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(lambda *_: slot())
+        menu.addAction(action)
+        self.w.addAction(action)  # shortcuts keep working with the menu bar hidden (full screen)
+        return action
+
+    def _check(self, menu: QMenu, text: str, on: bool) -> QAction:
+        action = QAction(text, self.w)
+        action.setCheckable(True)
+        action.setChecked(on)
+        menu.addAction(action)
+        return action
+
+    def _toggle(self, menu: QMenu, text: str, key: str, setting: str, default: bool) -> QAction:
+        action = self._action(menu, text, self.apply_overlays, key)
+        action.setCheckable(True)
+        value = self.w.settings.value(setting, default)
+        action.setChecked(value is True or str(value).lower() == "true")
+        action.setData(setting)
+        return action
+
+    # -- slots --------------------------------------------------------------------------------------
+    def apply_overlays(self) -> None:
+        options = OverlayOptions(self.boxes.isChecked(), self.labels.isChecked(), self.info.isChecked())
+        for action in (self.boxes, self.labels, self.info):
+            self.w.settings.setValue(action.data(), action.isChecked())
+        for grid in self.w.grids():
+            grid.set_options(options)
+
+    def _apply_carousel(self) -> None:
+        grid = self.w.grid
+        grid.set_carousel(
+            grid.spec.tile_count - 1 if self.carousel.isChecked() else None,
+            float(str(self.w.settings.value("carousel/interval_s", 10.0))),
+        )
+
+    def escape(self) -> None:
+        if self.w.grid.maximised is not None:
+            self.w.grid.restore()
+        elif self.w.isFullScreen():
+            self.leave_full_screen()
+
+    def toggle_full_screen(self) -> None:
+        if self.w.isFullScreen():
+            self.leave_full_screen()
+        else:
+            # A pure wall: hide the chrome, keep every shortcut (they are window actions).
+            self._hidden_for_full_screen = [
+                x
+                for x in (
+                    self.w.menuBar(),
+                    self.toolbar,
+                    self.w.camera_dock,
+                    self.w.events_dock,
+                    self.w.statusBar(),
+                )
+                if x.isVisible()
+            ]
+            for x in self._hidden_for_full_screen:
+                x.hide()
+            self.w.showFullScreen()
+
+    def leave_full_screen(self) -> None:
+        for x in self._hidden_for_full_screen:
+            x.show()
+        self._hidden_for_full_screen = []
+        self.w.showNormal()
+
+    def _fill_walls_menu(self) -> None:
+        self.walls_menu.clear()
+        for n, screen in enumerate(QGuiApplication.screens(), start=1):
+            g = screen.geometry()
+            action = self.walls_menu.addAction(f"Screen {n}: {screen.name()} ({g.width()}x{g.height()})")
+            action.triggered.connect(lambda *_, s=screen: self.w.open_wall(s))
+
+    def save_named_layout(self) -> None:
+        name = self.layout_combo.currentText().strip()
+        if not name:
+            self.w.notices.notify(
+                "Type a name for the layout first (in the layout box of the toolbar).", "info"
+            )
+            return
+        self.w.layouts.save(self.w.grid.named_layout(name))
+        self.reload_layout_names()
+        self.layout_combo.setCurrentText(name)
+        self.w.notices.notify(f"Layout '{name}' saved.", "info")
+
+    def reload_layout_names(self) -> None:
+        text = self.layout_combo.currentText()
+        self.layout_combo.clear()
+        self.layout_combo.addItems(self.w.layouts.names())
+        self.layout_combo.setCurrentText(text)
+
+    def _on_layout_combo_activated(self, index: int) -> None:
+        layout = self.w.layouts.load(self.layout_combo.itemText(index))
+        if layout is not None:
+            self.w.grid.apply_named(layout)
+
+    def _on_grid_layout_changed(self, name: str) -> None:
+        self.grid_combo.setCurrentIndex(max(0, self.grid_combo.findData(name)))
