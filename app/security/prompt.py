@@ -38,3 +38,36 @@ def cli_login(db: Database, user: str | None) -> Session:
             "this command needs an account: pass --user NAME (password from VIGIL_PASSWORD or a prompt)"
         )
     return authenticate(db, user, read_password(f"password for {user}: "))
+
+
+def add_store_options(parser: object, login: bool = True) -> None:
+    """``--db``, ``--config`` and (for commands that need an account) ``--user``."""
+    import argparse
+    from pathlib import Path
+
+    assert isinstance(parser, argparse.ArgumentParser)
+    parser.add_argument(
+        "--db", type=Path, default=None, help="event database (default: settings or user data dir)"
+    )
+    parser.add_argument("--config", type=Path, default=None, help="settings file (default: user config dir)")
+    if login:
+        parser.add_argument(
+            "--user",
+            default=os.environ.get("VIGIL_USER"),
+            help="your account (password: VIGIL_PASSWORD or prompt)",
+        )
+
+
+def open_store(args: object) -> Database:
+    """The event store named by ``--db``, else the settings' ``db_path``, else the default location."""
+    from pathlib import Path
+
+    from app import paths
+    from app.config import load_config
+    from app.store.db import open_db
+
+    db_arg = getattr(args, "db", None)
+    if db_arg is None:
+        cfg = load_config(getattr(args, "config", None))
+        db_arg = Path(cfg.db_path) if cfg.db_path else paths.default_db_path()
+    return open_db(db_arg)

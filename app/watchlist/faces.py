@@ -53,6 +53,31 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
     return as_bgr(image)
 
 
+MIN_MATCH_FACE_PX = 32.0
+
+
+def plausible_face(det: Detection, min_px: float = MIN_MATCH_FACE_PX) -> bool:
+    """A face worth embedding: large enough, and keypoints laid out like a roughly frontal face (eye
+    distance 25-60 % of the box width; nose and mouth below the eye line in that order). Rejects most
+    false detections and profiles, which would only give meaningless similarities."""
+    if det.bbox.size < min_px or len(det.keypoints) < 4 or det.bbox.width <= 0:
+        return False
+    k = np.asarray(det.keypoints[:4], dtype=np.float64)
+    eyes = k[1] - k[0]
+    dist = float(np.hypot(*eyes))
+    if dist <= 0:
+        return False
+    down = np.array([-eyes[1], eyes[0]]) / dist  # perpendicular to the eye line, pointing to the chin
+    mid = (k[0] + k[1]) / 2.0
+    nose, mouth = float((k[2] - mid) @ down) / dist, float((k[3] - mid) @ down) / dist
+    return (
+        0.25 <= dist / det.bbox.width <= 0.6
+        and 0.25 <= nose <= 1.0
+        and 0.75 <= mouth <= 1.6
+        and mouth - nose >= 0.2
+    )
+
+
 def describe_faces(faces: Sequence[Detection]) -> str:
     return "; ".join(
         f"[{i}] box ({d.bbox.x1:.0f},{d.bbox.y1:.0f})-({d.bbox.x2:.0f},{d.bbox.y2:.0f}) {d.bbox.size:.0f} px"

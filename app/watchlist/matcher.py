@@ -19,6 +19,7 @@ import numpy as np
 from app.domain import Detection, Match
 from app.errors import ModelError
 from app.store.db import connect_readonly
+from app.watchlist.faces import plausible_face
 from app.watchlist.gallery import Gallery, load_galleries
 from models.face_embedder import DEFAULT_ALIGNMENT, FaceEmbedder, align_face
 
@@ -61,7 +62,7 @@ class WatchlistMatcher:
 
     def match(self, image: np.ndarray, detection: Detection, camera_id: str) -> Match | None:
         gallery = self._gallery_for(camera_id)
-        if gallery is None or len(detection.keypoints) < 4:
+        if gallery is None or not plausible_face(detection):
             return None
         embedder = self._ensure_embedder()
         if embedder is None:
