@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from app.errors import UserError
-from app.watchlist.faces import detect_faces, plausible_face, read_image
+from app.watchlist.faces import detect_faces, make_refiner, plausible_face, read_image, refine_keypoints
 from app.watchlist.gallery import Gallery, IdentityInfo
 from app.watchlist.records import DEFAULT_THRESHOLD, DEFAULT_UNCERTAIN_BAND
 from models.face_detector import FaceDetector
@@ -149,8 +149,25 @@ def evaluate(
             positives.append((iid, embedder.embed([align_face(image, faces[0].keypoints)])[0]))
             report.gallery_faces += 1
     gallery = Gallery(infos, positives)
+    refiner = make_refiner()  # the match stage's keypoint refinement, so probes go the station's way
+    try:
+        _probe(report, gallery, probes_dir, labels_csv, detector, refiner, embedder)
+    finally:
+        refiner.close()
+    return report
+
+
+def _probe(
+    report: MatchReport,
+    gallery: Gallery,
+    probes_dir: Path,
+    labels_csv: Path,
+    detector: FaceDetector,
+    refiner: FaceDetector,
+    embedder: FaceEmbedder,
+) -> None:
     labels = read_labels(labels_csv)
-    names = {i.label: i.identity_id for i in infos.values()}
+    names = {i.label for i in gallery.identities.values()}
     t_detect = t_embed = 0.0
     n_images = n_faces = 0
     for path in sorted(p for p in probes_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
@@ -164,7 +181,9 @@ def evaluate(
             report.problems.append(str(exc))
             continue
         t0 = time.perf_counter()
-        faces = detect_faces(detector, image)
+        detected = detect_faces(detector, image)
+        faces = [refine_keypoints(refiner, image, d) for d in detected if plausible_face(d)]
+        report.skipped += len(detected) - len(faces)
         t1 = time.perf_counter()
         vectors = embedder.embed([align_face(image, d.keypoints) for d in faces])
         t_detect, t_embed = t_detect + (t1 - t0), t_embed + (time.perf_counter() - t1)
@@ -173,9 +192,6 @@ def evaluate(
         found: set[str] = set()
         best_for: dict[str, float] = {}
         for det, vec in zip(faces, vectors, strict=True):
-            if not plausible_face(det):
-                report.skipped += 1
-                continue
             ranked = gallery.scores(vec)
             match = gallery.decide(vec)
             best = ranked[0]
@@ -204,4 +220,3 @@ def evaluate(
         report.missed.extend(f"{path.name}: {who}" for who in sorted(known - found))
     report.ms_detect_per_image = 1000 * t_detect / max(1, n_images)
     report.ms_embed_per_face = 1000 * t_embed / max(1, n_faces)
-    return report

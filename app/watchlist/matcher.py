@@ -19,8 +19,9 @@ import numpy as np
 from app.domain import Detection, Match
 from app.errors import ModelError
 from app.store.db import connect_readonly
-from app.watchlist.faces import plausible_face
+from app.watchlist.faces import make_refiner, plausible_face, refine_keypoints
 from app.watchlist.gallery import Gallery, load_galleries
+from models.face_detector import FaceDetector
 from models.face_embedder import DEFAULT_ALIGNMENT, FaceEmbedder, align_face
 
 log = logging.getLogger(__name__)
@@ -38,10 +39,13 @@ class WatchlistMatcher:
         model_id: str,
         refresh_s: float = REFRESH_S,
         clock: Callable[[], float] = time.monotonic,
+        refiner: Callable[[], FaceDetector] | None = make_refiner,
     ) -> None:
         self.db_path = Path(db_path)
         self._make_embedder = embedder
         self._embedder: FaceEmbedder | None = None
+        self._make_refiner = refiner
+        self._refiner: FaceDetector | None = None
         self.model_id = model_id
         self.refresh_s = refresh_s
         self._clock = clock
@@ -67,6 +71,8 @@ class WatchlistMatcher:
         embedder = self._ensure_embedder()
         if embedder is None:
             return None
+        if self._refiner is not None:
+            detection = refine_keypoints(self._refiner, image, detection)
         vector = embedder.embed([align_face(image, detection.keypoints, DEFAULT_ALIGNMENT)])[0]
         self.embedded += 1
         return gallery.decide(vector)
@@ -89,6 +95,8 @@ class WatchlistMatcher:
         if self._embedder is None and self.error is None:
             try:
                 self._embedder = self._make_embedder()
+                if self._make_refiner is not None:
+                    self._refiner = self._make_refiner()
             except Exception as exc:  # a broken model must not stop the station
                 self.error = str(exc)
                 log.error("watchlist matching stopped: %s", exc)
@@ -123,6 +131,9 @@ class WatchlistMatcher:
             log.warning("cannot refresh watchlists from %s: %s", self.db_path, exc)
 
     def close(self) -> None:
+        if self._refiner is not None:
+            self._refiner.close()
+            self._refiner = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None
