@@ -146,6 +146,8 @@ def build_matcher(db_path: str, model_path: str, model_sha256: str = "") -> Watc
     from models.weights import sha256_file, verify_file
 
     if not model_path:
+        if not Path(db_path).expanduser().is_file():
+            return None  # no store yet: nobody can have switched matching on
         conn = connect_readonly(db_path)
         try:
             on = [r[0] for r in conn.execute("SELECT site_id FROM site_matching WHERE enabled = 1")]
