@@ -163,3 +163,26 @@ def test_match_review_dialog_views_and_confirms(qtbot, db, tmp_path: Path) -> No
     actions = [(r.actor, r.action) for r in AuditLog.rows(db)]
     assert ("op", "access.denied") in actions and ("sup", "match.view") in actions
     assert actions[-1] == ("sup", "match.confirmed")
+
+
+def test_idle_watcher_keeps_an_active_session_and_reports_an_idle_one(qtbot) -> None:
+    from PySide6.QtWidgets import QLineEdit
+
+    from app.security import Session
+    from widgets.security import IdleWatcher
+
+    clock = [0.0]
+    session = Session("root", Role.ADMIN, idle_timeout_s=60, clock=lambda: clock[0])
+    edit = QLineEdit()
+    qtbot.addWidget(edit)
+    watcher = IdleWatcher(session, edit, check_ms=10)
+    clock[0] = 50
+    qtbot.keyClicks(edit, "x")  # input counts as activity
+    clock[0] = 100
+    assert not session.expired
+    clock[0] = 200
+    with qtbot.waitSignal(watcher.expired, timeout=2000):
+        pass
+    assert session.expired
+    qtbot.keyClicks(edit, "y")  # input after the lock does not unlock it
+    assert session.expired
