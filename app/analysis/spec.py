@@ -52,5 +52,10 @@ def make_verdict_tracker() -> VerdictTracker:
 
 
 def make_match_stage(spec: EngineSpec) -> MatchStage | None:
-    """Watchlist matching, or None where no site has it switched on (the default)."""
-    return None
+    """Watchlist matching from the event store at ``spec.db_path``, or None when no embedding model is set
+    and no site has matching switched on (the default). Sites are switched on in the database only."""
+    if not spec.db_path:
+        return None
+    from app.watchlist.matcher import build_matcher
+
+    return build_matcher(spec.db_path, spec.analysis.embedding_model, spec.analysis.embedding_sha256)
