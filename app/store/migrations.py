@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from app.store import compliance
 from app.store.errors import StoreError, describe_error
 
 log = logging.getLogger("vigil.store")
@@ -123,6 +124,13 @@ MIGRATIONS: list[Migration] = [
     Migration(1, "sites, cameras, runs, tracks, events, event thumbnails, camera status", _V1_CORE),
     Migration(2, "append-only hash-chained audit log", _V2_AUDIT),
     Migration(3, "event acknowledgement (acknowledged_at, acknowledged_by); index on event kind", _V3_ACK),
+    # version 4 is taken by another feature branch; migrate() applies every step newer than the database
+    Migration(
+        5,
+        "per-camera compliance minutes (people, verdicts, live seconds), rebuilt from stored tracks",
+        compliance.SCHEMA_SQL,
+        fn=compliance.backfill,
+    ),
 ]
 
 SCHEMA_VERSION: int = MIGRATIONS[-1].version
