@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from app.domain import CameraStatus, Health, MaskState
+from app.domain import CameraStatus, Event, EventKind, Health, MaskState
 from app.store import CameraRecord, SiteRecord, StoreWriter, TrackUpdate
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -91,6 +91,14 @@ def scripted_store(
                             )
                             seen = t + rng.random() * 59
                             w.submit(TrackUpdate(cam, track, seen, seen + 3, 60.0, verdict, 15))
+                            kind = {
+                                MaskState.NO_MASK: EventKind.NO_MASK,
+                                MaskState.INCORRECT: EventKind.INCORRECT_MASK,
+                            }
+                            if verdict in kind:
+                                w.submit(
+                                    Event(seen + 1, cam, kind[verdict], track, {"verdict": verdict.value})
+                                )
                     w.submit(CameraStatus(cam, Health.OFFLINE, closes))
         assert w.flush(60)
     finally:

@@ -8,6 +8,7 @@ repeated local hour of an autumn change is two separate hour buckets.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import zoneinfo
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -165,3 +166,41 @@ def format_bucket(start_s: float, zone: tzinfo, size: int) -> str:
     if size >= DAY:
         return dt.strftime("%Y-%m-%d")
     return dt.strftime("%Y-%m-%d %H:%M %Z")
+
+
+PRESETS = ("hour", "shift", "today", "7d", "30d")
+SHIFT_STARTS = (6, 14, 22)  # local hours at which the three daily shifts begin
+
+
+def preset_range(preset: str, now_s: float, zone: tzinfo) -> tuple[float, float]:
+    """[start, end) UTC seconds of a range preset; starts fall on minute or local-midnight boundaries
+    so that live refreshes can keep the buckets they already have."""
+    end = (math.floor(now_s / 60.0) + 1) * 60.0
+    today = datetime.fromtimestamp(now_s, zone).date()
+    if preset == "hour":
+        return end - 3600.0, end
+    if preset == "today":
+        return local_midnight(zone, today) * 60.0, end
+    if preset in ("7d", "30d"):
+        days = 7 if preset == "7d" else 30
+        return local_midnight(zone, today - timedelta(days=days - 1)) * 60.0, end
+    if preset == "shift":
+        local = datetime.fromtimestamp(now_s, zone)
+        starts = [h for h in SHIFT_STARTS if h <= local.hour]
+        day = today if starts else today - timedelta(days=1)
+        hour = starts[-1] if starts else SHIFT_STARTS[-1]
+        start = datetime(day.year, day.month, day.day, hour, tzinfo=zone).timestamp()
+        return start, end
+    raise ValueError(f"unknown range preset {preset!r}; one of {PRESETS}")
+
+
+_TIMELINE_BUCKETS = ((3 * 3600, 1), (12 * 3600, 5), (36 * 3600, 15), (45 * 86400, HOUR))
+
+
+def timeline_bucket(span_s: float) -> int:
+    """Bucket size for a chart of ``span_s``: minutes for an hour or a shift, quarter hours for a day,
+    hours for a week or a month, days beyond (a few hundred points at most, readable percentages)."""
+    for limit, size in _TIMELINE_BUCKETS:
+        if span_s <= limit:
+            return size
+    return DAY

@@ -121,6 +121,20 @@ class ComplianceSeries:
     def plus(self, other: ComplianceSeries, key: str, label: str) -> ComplianceSeries:
         return ComplianceSeries(key, label, self.bucket_min, self.edges, self.counts + other.counts)
 
+    def spliced(self, tail: ComplianceSeries, start_s: float) -> ComplianceSeries:
+        """This series with its buckets from ``tail.edges[0]`` on replaced by ``tail`` and those before
+        ``start_s`` dropped (a live refresh re-reads only the newest buckets). Falls back to ``tail``
+        when the two do not line up."""
+        k = int(np.searchsorted(self.edges, tail.edges[0]))
+        if tail.bucket_min != self.bucket_min or k >= len(self.edges) or self.edges[k] != tail.edges[0]:
+            return tail
+        first = int(np.searchsorted(self.edges, start_s))
+        if first > k:
+            return tail
+        edges = np.concatenate([self.edges[first:k], tail.edges])
+        counts = np.concatenate([self.counts[first:k], tail.counts])
+        return ComplianceSeries(self.key, self.label, self.bucket_min, edges, counts)
+
 
 def minute_range(start_s: float, end_s: float) -> tuple[int, int]:
     """UTC minutes [lo, hi) covering [start_s, end_s)."""
