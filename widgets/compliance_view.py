@@ -262,6 +262,8 @@ class ComplianceView(QWidget):
 
     # ----- slots --------------------------------------------------------------------------------------
     def _on_scope_current_index_changed(self, _: int) -> None:
+        self.events.setRowCount(0)
+        self.events_title.setText("Click a point to list the events of that minute.")
         self.reload()
 
     def _on_preset_current_index_changed(self, _: int) -> None:

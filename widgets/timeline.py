@@ -97,6 +97,9 @@ class _Panel:
         p.addItem(self.cursor, ignoreBounds=True)
         self._sync()
 
+    def vb_disconnect(self) -> None:
+        self.plot.vb.sigResized.disconnect(self._sync)
+
     def _sync(self) -> None:
         self.visitors.setGeometry(self.plot.vb.sceneBoundingRect())
         self.visitors.linkedViewChanged(self.plot.vb, self.visitors.XAxis)
@@ -197,6 +200,9 @@ class TimelinePlot(QWidget):
             self._ignore_range = False
 
     def _build(self, series: list[ComplianceSeries]) -> None:
+        for panel in self._panels:  # the visitors boxes live in the scene, outside the layout
+            panel.vb_disconnect()
+            self.graphics.scene().removeItem(panel.visitors)
         self.graphics.clear()
         self._panels, self._curves = [], {}
         n_panels = 1 if self.mode == "overlay" else max(1, len(series))

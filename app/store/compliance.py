@@ -49,6 +49,20 @@ CREATE TABLE compliance_minutes (
     live_s REAL NOT NULL DEFAULT 0,     -- seconds of this minute the camera was live (0-60)
     PRIMARY KEY (camera_id, minute)
 ) WITHOUT ROWID;
+-- the same counts per UTC hour (epoch // 3600), kept in the same transaction: long ranges read
+-- 60 times fewer rows (a year of 16 cameras: 140 k rows instead of 8.4 M)
+CREATE TABLE compliance_hours (
+    camera_id TEXT NOT NULL,
+    hour INTEGER NOT NULL,
+    people INTEGER NOT NULL DEFAULT 0,
+    masked INTEGER NOT NULL DEFAULT 0,
+    unmasked INTEGER NOT NULL DEFAULT 0,
+    incorrect INTEGER NOT NULL DEFAULT 0,
+    uncertain INTEGER NOT NULL DEFAULT 0,
+    unknown INTEGER NOT NULL DEFAULT 0,
+    live_s REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (camera_id, hour)
+) WITHOUT ROWID;
 CREATE TABLE compliance_live (
     camera_id TEXT PRIMARY KEY,
     run_id INTEGER NOT NULL,
@@ -58,13 +72,17 @@ CREATE TABLE compliance_live (
 """
 
 _COUNT_UPSERT = """
-INSERT INTO compliance_minutes(camera_id, minute, people, {col}) VALUES (?, ?, ?, ?)
-ON CONFLICT(camera_id, minute) DO UPDATE SET
+INSERT INTO compliance_{table}s(camera_id, {table}, people, {col}) VALUES (?, ?, ?, ?)
+ON CONFLICT(camera_id, {table}) DO UPDATE SET
     people = people + excluded.people, {col} = {col} + excluded.{col}
 """
 _LIVE_UPSERT = """
 INSERT INTO compliance_minutes(camera_id, minute, live_s) VALUES (?, ?, ?)
 ON CONFLICT(camera_id, minute) DO UPDATE SET live_s = min(60.0, live_s + excluded.live_s)
+"""
+_LIVE_HOUR_UPSERT = """
+INSERT INTO compliance_hours(camera_id, hour, live_s) VALUES (?, ?, ?)
+ON CONFLICT(camera_id, hour) DO UPDATE SET live_s = min(3600.0, live_s + excluded.live_s)
 """
 _STATE_UPSERT = """
 INSERT INTO compliance_live(camera_id, run_id, live_since, accounted_to) VALUES (?, ?, ?, ?)
@@ -109,7 +127,8 @@ def count_track(
 
 def _add_person(conn: sqlite3.Connection, camera_id: str, minute: int, verdict: MaskState, n: int) -> None:
     col = VERDICT_COLUMNS[verdict]
-    conn.execute(_COUNT_UPSERT.format(col=col), (camera_id, minute, n, n))
+    conn.execute(_COUNT_UPSERT.format(table="minute", col=col), (camera_id, minute, n, n))
+    conn.execute(_COUNT_UPSERT.format(table="hour", col=col), (camera_id, minute // 60, n, n))
 
 
 # ----- live seconds ---------------------------------------------------------------------------------------
@@ -129,7 +148,12 @@ def minute_spans(start: float, end: float) -> Iterator[tuple[int, float]]:
 def credit_live(conn: sqlite3.Connection, camera_id: str, start: float, end: float) -> None:
     if end <= start:
         return
-    conn.executemany(_LIVE_UPSERT, ((camera_id, m, s) for m, s in minute_spans(start, end)))
+    spans = list(minute_spans(start, end))
+    conn.executemany(_LIVE_UPSERT, ((camera_id, m, s) for m, s in spans))
+    hours: dict[int, float] = {}
+    for m, s in spans:
+        hours[m // 60] = hours.get(m // 60, 0.0) + s
+    conn.executemany(_LIVE_HOUR_UPSERT, ((camera_id, h, s) for h, s in hours.items()))
 
 
 def _state(conn: sqlite3.Connection, camera_id: str) -> tuple[int, float | None, float] | None:
@@ -180,6 +204,14 @@ FROM tracks GROUP BY camera_id, m
 """
 
 
+ROLLUP_HOURS_SQL = """
+INSERT INTO compliance_hours(camera_id, hour, people, masked, unmasked, incorrect, uncertain, unknown, live_s)
+SELECT camera_id, minute / 60 AS h, sum(people), sum(masked), sum(unmasked), sum(incorrect), sum(uncertain),
+       sum(unknown), sum(live_s)
+FROM compliance_minutes GROUP BY camera_id, h
+"""
+
+
 def backfill(db: Database) -> None:
     """Fill the new table from what an older database still holds: tracks, and live intervals from
     camera status changes (each cut at the next start of the station, as a crash leaves no closing row)."""
@@ -195,5 +227,7 @@ def backfill(db: Database) -> None:
             end = min([float(at), *(s for s in starts if s > prev[1])])
             credit_live(conn, cam, prev[1], end)
         prev = (cam, float(at), health)
+    conn.execute("DELETE FROM compliance_hours")  # rebuilt whole from the minutes
+    conn.execute(ROLLUP_HOURS_SQL)
     n = conn.execute("SELECT count(*) FROM compliance_minutes").fetchone()[0]
     log.info("compliance: %d minute rows rebuilt from stored tracks and camera status", n)

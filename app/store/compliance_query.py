@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from app.store.buckets import MINUTE, bucket_edges, offset_segments, station_zone
+from app.store.buckets import HOUR, MINUTE, bucket_edges, offset_segments, station_zone
 from app.store.compliance import COUNT_COLUMNS
 from app.store.queries import _EVENT_SELECT, StoreReader, _event_row
 from app.store.records import EventRow
@@ -188,8 +188,11 @@ class ComplianceReader(StoreReader):
         end_s: float,
         bucket_min: int = MINUTE,
         zone: tzinfo | None = None,
+        *,
+        hours: bool = True,
     ) -> dict[str, ComplianceSeries]:
-        """One series per camera over [start_s, end_s) in local ``bucket_min`` buckets of ``zone``."""
+        """One series per camera over [start_s, end_s) in local ``bucket_min`` buckets of ``zone``
+        (``hours=False``: read only the minute table, to cross-check the hour roll-up)."""
         zone = zone or station_zone()
         lo, hi = minute_range(start_s, end_s)
         edges = bucket_edges(zone, lo, hi, bucket_min)
@@ -197,7 +200,7 @@ class ComplianceReader(StoreReader):
         index = {cid: i for i, cid in enumerate(camera_ids)}
         counts = np.zeros((len(index), n, len(COUNT_COLUMNS)), dtype=np.float64)
         if index and n:
-            for cams, minutes, values in self._scan(list(index), lo, hi, bucket_min, zone):
+            for cams, minutes, values in self._scan(list(index), lo, hi, bucket_min, zone, hours):
                 rows = np.searchsorted(edges, minutes, side="right") - 1
                 np.add.at(counts, (np.array([index[c] for c in cams], dtype=np.intp), rows), values)
         edges_s = edges.astype(np.float64) * 60.0
@@ -244,9 +247,25 @@ class ComplianceReader(StoreReader):
         return dict(self._query(f"SELECT id, name FROM cameras WHERE id IN ({marks})", camera_ids))
 
     def _scan(
+        self, camera_ids: list[str], lo: int, hi: int, size: int, zone: tzinfo, hours: bool = True
+    ) -> Iterable[tuple[list[str], np.ndarray, np.ndarray]]:
+        """(camera ids, a minute inside each group, summed counts) for minutes [lo, hi)."""
+        h_lo, h_hi = -(-lo // 60), hi // 60  # the whole UTC hours inside [lo, hi)
+        if hours and size >= HOUR and h_lo < h_hi:
+            segs = offset_segments(zone, h_lo * 60, h_hi * 60)
+            # with whole-hour offsets changing on whole hours, local hours and days are unions of UTC hours
+            if all(off % 60 == 0 and a % 60 == 0 for a, _, off in segs):
+                yield from self._scan_minutes(camera_ids, lo, h_lo * 60, size, zone)
+                yield from self._scan_hours(camera_ids, segs, size)
+                yield from self._scan_minutes(camera_ids, h_hi * 60, hi, size, zone)
+                return
+        yield from self._scan_minutes(camera_ids, lo, hi, size, zone)
+
+    def _scan_minutes(
         self, camera_ids: list[str], lo: int, hi: int, size: int, zone: tzinfo
     ) -> Iterable[tuple[list[str], np.ndarray, np.ndarray]]:
-        """(camera ids, a minute inside each group, summed counts) per constant-offset segment."""
+        if hi <= lo:
+            return
         marks = ", ".join("?" * len(camera_ids))
         where = f"WHERE camera_id IN ({marks}) AND minute >= ? AND minute < ?"
         if size == MINUTE:
@@ -262,6 +281,17 @@ class ComplianceReader(StoreReader):
         )
         for s_lo, s_hi, off in offset_segments(zone, lo, hi):
             yield from _split(self._query(sql, (*camera_ids, s_lo, s_hi, off, size)))
+
+    def _scan_hours(
+        self, camera_ids: list[str], segs: list[tuple[int, int, int]], size: int
+    ) -> Iterable[tuple[list[str], np.ndarray, np.ndarray]]:
+        marks = ", ".join("?" * len(camera_ids))
+        sql = (
+            f"SELECT camera_id, min(hour) * 60, {_SUMS} FROM compliance_hours "
+            f"WHERE camera_id IN ({marks}) AND hour >= ? AND hour < ? GROUP BY camera_id, (hour * 60 + ?) / ?"
+        )
+        for s_lo, s_hi, off in segs:
+            yield from _split(self._query(sql, (*camera_ids, s_lo // 60, s_hi // 60, off, size)))
 
 
 def _split(rows: list[Any]) -> Iterable[tuple[list[str], np.ndarray, np.ndarray]]:

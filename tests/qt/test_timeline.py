@@ -126,3 +126,13 @@ def test_axis_labels_are_in_the_site_zone_not_the_computer_zone(plot, qtbot) -> 
     spacing, values = ticks[-1]
     strings = axis.tickStrings(values, 1.0, spacing)
     assert "08:00" in strings and "12:00" not in strings  # EDT (UTC-4), not UTC nor the machine's zone
+
+
+def test_switching_layout_leaves_no_stale_items_in_the_scene(plot) -> None:  # type: ignore[no-untyped-def]
+    plot.set_series([_series("north", 1, 1), _series("south", 1, 3)], (T0, T0 + N * 60))
+    boxes_before = sum(1 for i in plot.graphics.scene().items() if type(i).__name__ == "ViewBox")
+    plot.set_mode("stacked")
+    plot.set_mode("overlay")
+    plot.set_series([_series("a", 1, 1)], (T0, T0 + N * 60))
+    plot.set_series([_series("north", 1, 1), _series("south", 1, 3)], (T0, T0 + N * 60))
+    assert sum(1 for i in plot.graphics.scene().items() if type(i).__name__ == "ViewBox") == boxes_before

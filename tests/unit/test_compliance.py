@@ -276,3 +276,31 @@ def test_live_ticker_ticks_live_cameras_and_closes_on_stop() -> None:
     ticker.on_item(CameraStatus("c", Health.LIVE, 400.0))
     ticker.stop()
     assert got[-1] == LiveTick("c", 500.0)
+
+
+def test_the_hour_roll_up_agrees_with_the_minutes_across_dst_and_partial_hours(tmp_path: Path) -> None:
+    from datetime import date
+
+    from tests.compliance_data import scripted_store
+
+    path = scripted_store(tmp_path / "v.sqlite3", date(2026, 10, 24), 3, rate_per_min=0.2)
+    conn = sqlite3.connect(path)
+    by_minute = conn.execute(
+        "SELECT sum(people), sum(masked), sum(live_s) FROM compliance_minutes"
+    ).fetchone()
+    by_hour = conn.execute("SELECT sum(people), sum(masked), sum(live_s) FROM compliance_hours").fetchone()
+    conn.close()
+    assert by_minute == by_hour and by_minute[0] > 0
+    lo, hi = _local(2026, 10, 24, 9, 17), _local(2026, 10, 26, 20, 43)  # ends inside hours
+    with ComplianceReader(path) as reader:
+        cams = ["n1", "n2", "s1", "s2"]
+        for size in (HOUR, DAY):
+            fast = reader.camera_series(cams, lo, hi, size, BERLIN)
+            slow = reader.camera_series(cams, lo, hi, size, BERLIN, hours=False)
+            for cam in cams:
+                np.testing.assert_array_equal(fast[cam].edges, slow[cam].edges)
+                np.testing.assert_allclose(fast[cam].counts, slow[cam].counts)
+        kolkata = reader.camera_series(cams, lo, hi, HOUR, ZoneInfo("Asia/Kolkata"))  # minutes only
+        assert sum(s.totals().people for s in kolkata.values()) == sum(
+            s.totals().people for s in fast.values()
+        )
