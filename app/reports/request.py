@@ -46,12 +46,11 @@ def to_epoch(dt: datetime, zone: tzinfo) -> float:
 
 def check_range(request: ReportRequest, zone: tzinfo) -> tuple[float, float]:
     start, end = to_epoch(request.start, zone), to_epoch(request.end, zone)
+    a, b = request.start.isoformat(timespec="minutes"), request.end.isoformat(timespec="minutes")
     if end < start:
-        raise UserError(
-            f"--from {request.start.isoformat()} is after --to {request.end.isoformat()}; swap them"
-        )
+        raise UserError(f"--from {a} is after --to {b}; swap them")
     if end == start:
-        raise UserError(f"--from and --to are both {request.start.isoformat()}: the range is empty")
+        raise UserError(f"--from and --to are both {a}: the range is empty")
     return start, end
 
 
