@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from app.clips.schema import migrate_recordings
+from app.store import compliance
 from app.store.errors import StoreError, describe_error
 
 log = logging.getLogger("vigil.store")
@@ -212,6 +213,12 @@ MIGRATIONS: list[Migration] = [
     Migration(2, "append-only hash-chained audit log", _V2_AUDIT),
     Migration(3, "event acknowledgement (acknowledged_at, acknowledged_by); index on event kind", _V3_ACK),
     Migration(4, "recording index (one row per finished video segment)", fn=migrate_recordings),
+    Migration(
+        5,
+        "per-camera compliance minutes (people, verdicts, live seconds), rebuilt from stored tracks",
+        compliance.SCHEMA_SQL,
+        fn=compliance.backfill,
+    ),
     Migration(
         6, "accounts, per-site matching switch, watchlists, identities, embeddings, reviews", _V6_WATCHLISTS
     ),
