@@ -11,7 +11,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from app import paths
@@ -22,8 +22,10 @@ from app.analysis.spec import EngineSpec
 from app.analysis.worker import AnalysisRunner, ThreadAnalysisRunner
 from app.capture.camera import CameraCapture, CaptureOptions
 from app.capture.slot import LatestSlot
+from app.clips.preroll import EventClipper
+from app.clips.recording import RecordingManager
 from app.config import CameraConfig, StationConfig
-from app.domain import CameraStatus, CaptureStats, Event, FrameResult, Health, TrackSummary
+from app.domain import CameraStatus, CaptureStats, Event, EventKind, FrameResult, Health, TrackSummary
 from app.station_api import StationListener
 from app.store.records import CameraRecord, SiteRecord, TrackUpdate
 from app.store.writer import StoreWriter
@@ -39,10 +41,13 @@ class StationOptions:
     analysis_mode: str = "process"  # "process" | "thread" | "off"
     analysis_threads: int = 1
     analysis_processes: int = 0  # 0: one per CPU core, at most 2
-    detector_preset: str = "fast"
+    detector_preset: str = "auto"  # auto | live | fast | balanced | accurate
     mask_enabled: bool = True
     capture: CaptureOptions = field(default_factory=CaptureOptions)
     stagger_s: float = 0.05
+    record: bool = False  # continuous recording of every camera (else only cameras with record = true)
+    event_clips: bool = True  # pre-roll buffer + a clip around every unmasked-person event
+    media_dir: Path | None = None  # recordings/ and clips/ go here (default: the user data dir)
 
 
 class LiveFeed:
@@ -89,6 +94,10 @@ class LiveStation:
         self.result_observers: list[Callable[[FrameResult], None]] = []  # called on the analysis thread
         self.writer = StoreWriter(self._db_path, on_error=self._on_store_error)
         self.runner: AnalysisRunner | None = self._make_runner()
+        self.recorder: RecordingManager | None = None
+        self.clipper: EventClipper | None = None
+        media = Path(self.options.media_dir or paths.data_dir())
+        self.recordings_dir, self.clips_dir = media / "recordings", media / "clips"
 
     # ------------------------------------------------------------ lifecycle
 
@@ -100,7 +109,19 @@ class LiveStation:
             self.runner.start()
         for i, cam in enumerate(c for c in self._config.cameras if c.enabled):
             self._start_camera(cam, delay_s=i * self.options.stagger_s)
+        self._start_media()
         return self
+
+    def _start_media(self) -> None:
+        """Continuous recording (cameras with ``record``) and event clips from the pre-roll buffers."""
+        feeds = {cid: f.capture.frames for cid, f in self.feeds().items()}
+        cams = [replace(c, record=c.record or self.options.record) for c in self._config.cameras if c.enabled]
+        if any(c.record for c in cams):
+            self.recorder = RecordingManager(cams, self.recordings_dir, self._db_path, feeds=feeds)
+            self.recorder.start()
+        if self.options.event_clips and self.runner is not None:
+            self.clipper = EventClipper(feeds, self.clips_dir)
+            self.clipper.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         # Feeds stay readable after stop (the run summary reads their counters).
@@ -112,6 +133,9 @@ class LiveStation:
             feed.capture.stop(timeout)
         if self.runner is not None:
             self.runner.stop(timeout)
+        for media in (self.recorder, self.clipper):
+            if media is not None:
+                media.stop(timeout)
         self.writer.stop(timeout)
 
     def wait_ready(self, timeout: float = 60.0) -> bool:
@@ -176,7 +200,7 @@ class LiveStation:
             return None
         spec = EngineSpec(
             analysis=self._config.analysis,
-            detector_preset=self.options.detector_preset,
+            detector_preset=resolve_preset(self.options.detector_preset, self._config),
             mask_enabled=self.options.mask_enabled,
             db_path=str(self._db_path),
         )
@@ -208,8 +232,6 @@ class LiveStation:
         self._health_rules.forget(camera_id)
 
     def _restart_capture(self, feed: LiveFeed, source: str) -> None:
-        from dataclasses import replace
-
         old = feed.capture
         old.request_stop()
         feed.capture = CameraCapture(
@@ -258,6 +280,12 @@ class LiveStation:
             )
 
     def _record_event(self, event: Event) -> None:
+        if self.clipper is not None and event.kind in (EventKind.NO_MASK, EventKind.INCORRECT_MASK):
+            name = (
+                f"{event.camera_id}-{time.strftime('%Y%m%dT%H%M%S', time.gmtime(event.at))}-t{event.track_id}"
+            )
+            clip = self.clipper.request(event.camera_id, event.at, name)
+            event = replace(event, details={**event.details, "clip": str(clip)})
         feed = self._feeds.get(event.camera_id)
         if feed is not None:
             feed.counters["events"] += 1
@@ -267,6 +295,20 @@ class LiveStation:
     def _on_store_error(self, message: str) -> None:
         log.error("store: %s", message)
         self.errors.append(message)
+
+
+# Measured ms of CPU per 720p frame (2-core machine): live ~6, fast ~60 (README, Face detection).
+PRESET_COST_MS = {"live": 6.0, "fast": 60.0}
+
+
+def resolve_preset(preset: str, config: StationConfig) -> str:
+    """``auto``: the tiled ``fast`` preset while the cameras' total analysis rate leaves CPU to spare,
+    else whole-frame ``live`` (decoding and the window need the rest)."""
+    if preset != "auto":
+        return preset
+    rate = sum(c.analysis_fps for c in config.cameras if c.enabled)
+    budget_ms = 0.5 * (os.cpu_count() or 1) * 1000.0
+    return "fast" if rate * PRESET_COST_MS["fast"] <= budget_ms else "live"
 
 
 def start_station(config: StationConfig, options: StationOptions | None = None) -> LiveStation:

@@ -61,6 +61,8 @@ class AnalysisConfig:
     min_face_px: int = 24  # smaller faces are 'uncertain' for mask verdicts
     blur_threshold: float = 30.0  # variance of Laplacian below this: 'uncertain'
     lost_track_s: float = 2.0
+    embedding_model: str = ""  # ArcFace-style .onnx for watchlist matching; none ships with Vigil
+    embedding_sha256: str = ""  # optional pin of that file's SHA-256 (checked at load)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +191,12 @@ def _tables(v: Any) -> list[Any]:
     return v
 
 
+def _sha256(v: Any) -> str:
+    if not isinstance(v, str) or not re.fullmatch(r"(?:[0-9a-fA-F]{64})?", v):
+        raise _Invalid(f'must be 64 hex digits (a SHA-256) or "", got {_show(v)}')
+    return v.lower()
+
+
 def _source(v: Any) -> str:
     err = validate_source(_text(v))
     if err:
@@ -225,6 +233,8 @@ _ANALYSIS: Schema = {
     "min_face_px": _integer(4, 4096),
     "blur_threshold": _number(0.0, 100000.0),
     "lost_track_s": _number(0.1, 600.0),
+    "embedding_model": _text,
+    "embedding_sha256": _sha256,
 }
 _TOP: Schema = {
     "version": _integer(1, 1 << 31),

@@ -18,7 +18,7 @@ from typing import Any
 
 import psutil
 
-from app.bootstrap import LiveStation, StationOptions
+from app.bootstrap import LiveStation, StationOptions, resolve_preset
 from app.config import CameraConfig, SiteConfig, StationConfig
 from app.errors import UserError
 
@@ -31,7 +31,7 @@ class BenchOptions:
     warmup_s: float = 5.0
     analysis_fps: float = 5.0
     analysis_mode: str = "process"
-    detector_preset: str = "fast"
+    detector_preset: str = "auto"
 
 
 def make_bench_clip(out_dir: Path, seconds: int = 20, fps: int = 15) -> Path:
@@ -177,7 +177,7 @@ def _measure(station: LiveStation, opts: BenchOptions, progress: Any) -> dict[st
         "streams": opts.streams,
         "seconds": round(wall, 1),
         "analysis_mode": opts.analysis_mode,
-        "detector_preset": opts.detector_preset,
+        "detector_preset": resolve_preset(opts.detector_preset, station.config()),
         "analysis_fps_target": opts.analysis_fps,
         "capture_fps_min": min((float(s["capture_fps"] or 0) for s in per_stream.values()), default=0.0),
         "analysed_fps_min": min((float(s["analysed_fps"] or 0) for s in per_stream.values()), default=0.0),

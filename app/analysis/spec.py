@@ -18,7 +18,7 @@ class EngineSpec:
     """Everything needed to build an ``AnalysisEngine`` anywhere (plain data, picklable)."""
 
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
-    detector_preset: str = "fast"
+    detector_preset: str = "live"
     mask_enabled: bool = True
     mask_model_path: str = ""  # empty: the bundled model
     tracker: TrackerOptions = field(default_factory=TrackerOptions)
@@ -38,7 +38,7 @@ def build_parts(spec: EngineSpec) -> EngineParts:
 def make_detector(spec: EngineSpec) -> FaceDetector:
     from models.face_detector import create_detector
 
-    return create_detector(spec.detector_preset, min_score=spec.analysis.detector_min_score)
+    return create_detector(spec.detector_preset)
 
 
 def make_mask_stage(spec: EngineSpec) -> MaskStage:
@@ -52,5 +52,10 @@ def make_verdict_tracker() -> VerdictTracker:
 
 
 def make_match_stage(spec: EngineSpec) -> MatchStage | None:
-    """Watchlist matching, or None where no site has it switched on (the default)."""
-    return None
+    """Watchlist matching from the event store at ``spec.db_path``, or None when no embedding model is set
+    and no site has matching switched on (the default). Sites are switched on in the database only."""
+    if not spec.db_path:
+        return None
+    from app.watchlist.matcher import build_matcher
+
+    return build_matcher(spec.db_path, spec.analysis.embedding_model, spec.analysis.embedding_sha256)

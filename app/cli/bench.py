@@ -26,7 +26,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--warmup", type=float, default=5.0, help="warm-up seconds, not measured (default 5)")
     p.add_argument("--analysis-fps", type=float, default=5.0, help="analysis rate per camera (default 5)")
     p.add_argument("--analysis", choices=["process", "thread", "off"], default="process")
-    p.add_argument("--preset", default="fast", help="detector preset (fast|accurate)")
+    p.add_argument(
+        "--preset", default="auto", help="detector preset: auto (default), live, fast, balanced, accurate"
+    )
+    p.add_argument(
+        "--clips",
+        action="store_true",
+        help="instead: recording CPU for --streams cameras and export speed (10-minute 720p clip)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -34,6 +41,12 @@ def main(args: argparse.Namespace) -> int:
     if args.streams < 1:
         print("vigil bench: --streams must be at least 1", file=sys.stderr)
         return 2
+    if args.clips:
+        from app.clips.bench import run_clip_bench
+
+        clip_report = run_clip_bench(cameras=args.streams)
+        print(json.dumps(clip_report, indent=2))
+        return 0
     opts = BenchOptions(
         streams=args.streams,
         source=args.source,

@@ -41,6 +41,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default="process",
         help="where analysis runs (default: a child process)",
     )
+    p.add_argument(
+        "--preset",
+        default="auto",
+        help="face detector: auto (default: tiled 'fast' while CPU allows, else 'live'), live, fast, "
+        "balanced, accurate",
+    )
+    p.add_argument(
+        "--record",
+        action="store_true",
+        help="record every camera continuously (1-minute MP4 segments, stream copy where possible)",
+    )
+    p.add_argument(
+        "--media-dir",
+        type=Path,
+        default=None,
+        help="where recordings/ and event clips/ go (default: the user data dir)",
+    )
     p.add_argument("--no-config", action="store_true", help="ignore the settings file; use --source only")
     p.add_argument("--quiet", action="store_true", help="no camera status lines on stderr")
 
@@ -87,7 +104,13 @@ def summary(station: LiveStation) -> dict[str, Any]:
 
 def main(args: argparse.Namespace) -> int:
     cfg = session_config(args)
-    options = StationOptions(db_path=args.db, analysis_mode=args.analysis)
+    options = StationOptions(
+        db_path=args.db,
+        analysis_mode=args.analysis,
+        detector_preset=args.preset,
+        record=args.record,
+        media_dir=args.media_dir,
+    )
     stop = threading.Event()
 
     def on_item(item: Event | CameraStatus) -> None:

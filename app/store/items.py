@@ -11,11 +11,12 @@ from typing import Any
 from sqlite_utils import Database
 
 from app.domain import CameraStatus, Event
+from app.store import compliance
 from app.store.audit import AuditLog
-from app.store.records import CameraRecord, EventAck, SiteRecord, TrackUpdate
+from app.store.records import CameraRecord, EventAck, LiveTick, SiteRecord, TrackUpdate
 
-Item = Event | CameraStatus | TrackUpdate | SiteRecord | CameraRecord | EventAck
-ITEM_TYPES = (Event, CameraStatus, TrackUpdate, SiteRecord, CameraRecord, EventAck)
+Item = Event | CameraStatus | TrackUpdate | SiteRecord | CameraRecord | EventAck | LiveTick
+ITEM_TYPES = (Event, CameraStatus, TrackUpdate, SiteRecord, CameraRecord, EventAck, LiveTick)
 
 
 def write_item(db: Database, item: Item, run_id: int) -> None:
@@ -36,13 +37,22 @@ def write_item(db: Database, item: Item, run_id: int) -> None:
             )
     elif isinstance(item, TrackUpdate):
         _ensure_camera(conn, item.camera_id, now)
-        conn.execute(_TRACK_UPSERT, _track_params(item, run_id))
+        params = _track_params(item, run_id)
+        before = compliance.track_contribution(conn, item, run_id)
+        conn.execute(_TRACK_UPSERT, params)
+        compliance.count_track(
+            conn, item.camera_id, before, compliance.track_contribution(conn, item, run_id)
+        )
     elif isinstance(item, CameraStatus):
         _ensure_camera(conn, item.camera_id, now)
         conn.execute(
             "INSERT INTO camera_status(camera_id, at, health, message) VALUES (?, ?, ?, ?)",
             (item.camera_id, _finite(item.at), item.health.value, item.message),
         )
+        compliance.on_status(conn, item, run_id)
+    elif isinstance(item, LiveTick):
+        _finite(item.at)
+        compliance.on_tick(conn, item, run_id)
     elif isinstance(item, SiteRecord):
         conn.execute(_SITE_UPSERT, (item.id, item.name, item.timezone, now))
     elif isinstance(item, CameraRecord):

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from app.clips.schema import migrate_recordings
+from app.store import compliance
 from app.store.errors import StoreError, describe_error
 
 log = logging.getLogger("vigil.store")
@@ -119,10 +121,107 @@ ALTER TABLE events ADD COLUMN acknowledged_by TEXT;
 CREATE INDEX events_kind_at ON events(kind, at);
 """
 
+# v4-v5 are reserved for other features; migrate() applies every step above the current version in order.
+_V6_WATCHLISTS = """
+CREATE TABLE users (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('operator', 'supervisor', 'admin')),
+    password_hash TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until REAL NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    created_by TEXT NOT NULL DEFAULT '',
+    password_changed_at REAL NOT NULL
+);
+-- the per-site switch for matching (off unless a row says on) and the site's enrolment policy
+CREATE TABLE site_matching (
+    site_id TEXT PRIMARY KEY,
+    enabled INTEGER NOT NULL DEFAULT 0,
+    require_second_admin INTEGER NOT NULL DEFAULT 0,
+    reason TEXT NOT NULL DEFAULT '',
+    changed_by TEXT NOT NULL DEFAULT '',
+    changed_at REAL NOT NULL
+);
+CREATE TABLE watchlists (
+    id INTEGER PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    colour TEXT NOT NULL DEFAULT '#ff00ff',
+    sound TEXT NOT NULL DEFAULT '',
+    threshold REAL NOT NULL,
+    uncertain_band REAL NOT NULL,
+    created_at REAL NOT NULL,
+    created_by TEXT NOT NULL,
+    UNIQUE (site_id, name)
+);
+-- approved_by is NULL while an enrolment waits for a second admin; such identities never match
+CREATE TABLE watchlist_identities (
+    id INTEGER PRIMARY KEY,
+    watchlist_id INTEGER NOT NULL REFERENCES watchlists(id) ON DELETE CASCADE,
+    label TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    legal_basis TEXT NOT NULL,
+    enrolled_by TEXT NOT NULL,
+    enrolled_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    approved_by TEXT,
+    approved_at REAL
+);
+CREATE INDEX watchlist_identities_expires ON watchlist_identities(expires_at);
+-- embeddings, never photos; 'negative' rows come from a supervisor's "not this person" review
+CREATE TABLE watchlist_embeddings (
+    id INTEGER PRIMARY KEY,
+    identity_id INTEGER NOT NULL REFERENCES watchlist_identities(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('positive', 'negative')),
+    model_id TEXT NOT NULL,
+    dim INTEGER NOT NULL,
+    vector BLOB NOT NULL,
+    source TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL
+);
+CREATE INDEX watchlist_embeddings_identity ON watchlist_embeddings(identity_id);
+CREATE TABLE match_reviews (
+    id INTEGER PRIMARY KEY,
+    event_id INTEGER NOT NULL,
+    identity_id INTEGER REFERENCES watchlist_identities(id) ON DELETE SET NULL,
+    decision TEXT NOT NULL CHECK (decision IN ('confirmed', 'rejected')),
+    reviewed_by TEXT NOT NULL,
+    reviewed_at REAL NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    UNIQUE (event_id)
+);
+-- bumped by triggers on every change, so matchers in other processes reload only when needed
+CREATE TABLE watchlist_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL
+);
+INSERT INTO watchlist_state(id, version) VALUES (1, 0);
+""" + "".join(
+    f"""
+CREATE TRIGGER {table}_{op.lower()}_bumps AFTER {op} ON {table}
+BEGIN
+    UPDATE watchlist_state SET version = version + 1 WHERE id = 1;
+END;
+"""
+    for table in ("site_matching", "watchlists", "watchlist_identities", "watchlist_embeddings")
+    for op in ("INSERT", "UPDATE", "DELETE")
+)
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "sites, cameras, runs, tracks, events, event thumbnails, camera status", _V1_CORE),
     Migration(2, "append-only hash-chained audit log", _V2_AUDIT),
     Migration(3, "event acknowledgement (acknowledged_at, acknowledged_by); index on event kind", _V3_ACK),
+    Migration(4, "recording index (one row per finished video segment)", fn=migrate_recordings),
+    Migration(
+        5,
+        "per-camera compliance minutes (people, verdicts, live seconds), rebuilt from stored tracks",
+        compliance.SCHEMA_SQL,
+        fn=compliance.backfill,
+    ),
+    Migration(
+        6, "accounts, per-site matching switch, watchlists, identities, embeddings, reviews", _V6_WATCHLISTS
+    ),
 ]
 
 SCHEMA_VERSION: int = MIGRATIONS[-1].version

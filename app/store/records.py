@@ -1,7 +1,7 @@
 """Frozen records the store accepts (writer items) and returns (reader rows).
 
 Writer items: ``Event``, ``CameraStatus`` (from app.domain) plus ``SiteRecord``, ``CameraRecord``,
-``TrackUpdate`` and ``EventAck`` defined here. Reader rows: ``EventRow``, ``TrackRow``, ``StatusRow``,
+``TrackUpdate``, ``EventAck`` and ``LiveTick`` defined here. Reader rows: ``EventRow``, ``TrackRow``, ``StatusRow``,
 ``AuditRow``. Times are UTC epoch seconds.
 """
 
@@ -54,6 +54,15 @@ class TrackUpdate:
     best_face_px: float = 0.0
     verdict: MaskState = MaskState.UNKNOWN
     frames: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LiveTick:
+    """Camera ``camera_id`` is still live at ``at``: credits its live seconds so far to the compliance
+    minutes (submit every ~10 s per live camera; ``app.store.live_ticker.LiveTicker`` does it)."""
+
+    camera_id: str
+    at: float
 
 
 @dataclass(frozen=True, slots=True)

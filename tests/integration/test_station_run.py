@@ -74,3 +74,51 @@ def test_one_person_walking_past_is_counted_once(shared_data, tmp_path, capsys):
     cam = report["per_camera"]["cam1"]
     assert cam["faces"] >= 20  # 5 fps over ~7 s, one face in almost every frame
     assert cam["tracks"] == 1
+
+
+def test_run_with_record_writes_indexed_segments(tmp_path, capsys):
+    import shutil
+    import subprocess
+
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is not installed (the CI script installs it)")
+    src = tmp_path / "h264.mp4"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=15:duration=6",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            str(src),
+        ],
+        check=True,
+    )
+    db = tmp_path / "e.db"
+    run_json(
+        capsys,
+        "--source",
+        str(src),
+        "--record",
+        "--media-dir",
+        str(tmp_path / "media"),
+        "--db",
+        str(db),
+        "--duration",
+        "4",
+        "--analysis",
+        "off",
+    )
+    segments = list((tmp_path / "media" / "recordings").rglob("*.mp4"))
+    assert segments and all(s.stat().st_size > 1000 for s in segments)
+    with sqlite3.connect(db) as con:
+        rows = con.execute("select camera_id, path from recordings").fetchall()
+    assert [r[0] for r in rows] == ["cam1"] * len(segments)

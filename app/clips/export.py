@@ -1,0 +1,375 @@
+"""Evidence export: a time range of one or more cameras as MP4 + manifest + summary, audited.
+
+The export is built in a hidden ``.<name>.part`` folder inside the output folder and renamed when complete;
+on any failure or cancel the part folder is deleted, so a folder that looks complete always is.
+"""
+
+from __future__ import annotations
+
+import errno
+import getpass
+import logging
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlite_utils import Database
+
+from app import __version__
+from app.clips import ffmpeg
+from app.clips.cut import CutJob, can_copy, copy_cut, render_cut
+from app.clips.faces import FaceBlurRenderer
+from app.clips.index import (
+    Segment,
+    TimeRange,
+    gaps_in,
+    merge_ranges,
+    nearest_ranges,
+    recorded_cameras,
+    segments_between,
+)
+from app.clips.manifest import FORMAT, MANIFEST_NAME, SUMMARY_NAME, file_entry, sha256_file, write_json
+from app.clips.naming import inside, safe_component, utc_iso, utc_stamp
+from app.clips.overlay import OverlaySource
+from app.clips.summary import summary_text
+from app.errors import UserError
+from app.store.db import connect_readonly
+from models.face_detector import FaceDetector
+
+log = logging.getLogger("vigil.clips")
+
+
+class AuditSink(Protocol):
+    """Where exports are recorded (the store's hash-chained audit log, adapted by the caller)."""
+
+    def append(self, actor: str, action: str, target: str, details: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRequest:
+    cameras: tuple[str, ...]
+    start: float  # UTC epoch seconds
+    end: float
+    out_dir: Path
+    reason: str
+    case_ref: str = ""
+    user: str = ""
+    overlays: bool = False
+    blur_faces: bool = False
+    keep_track: int | None = None  # with blur_faces: the selected person, left unblurred
+
+
+@dataclass(frozen=True, slots=True)
+class ExportProgress:
+    fraction: float  # 0..1 over the whole export
+    camera_id: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class CameraExport:
+    camera_id: str
+    file: str | None  # None: nothing recorded in the range
+    method: str  # "stream-copy", "re-encoded" or "none"
+    covered: tuple[TimeRange, ...] = ()
+    gaps: tuple[TimeRange, ...] = ()
+    segments: tuple[Segment, ...] = ()
+    frames: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    folder: Path
+    manifest: Path
+    manifest_sha256: str
+    cameras: tuple[CameraExport, ...]
+    files: tuple[Path, ...] = field(default=())
+
+    @property
+    def gaps(self) -> list[tuple[str, TimeRange]]:
+        return [(c.camera_id, g) for c in self.cameras for g in c.gaps]
+
+
+class Exporter:
+    """Runs exports against the recording index in ``db_path`` (its own connection: any thread may call)."""
+
+    def __init__(
+        self,
+        db_path: Path,
+        recordings_dir: Path,
+        audit: AuditSink | None = None,
+        overlays: OverlaySource | None = None,
+        detector_factory: Callable[[], FaceDetector] | None = None,
+        *,
+        camera_names: Mapping[str, str] | None = None,
+    ) -> None:
+        self.db_path = db_path
+        self.recordings_dir = recordings_dir
+        self.audit = audit
+        self.overlays = overlays
+        self.detector_factory = detector_factory
+        self.camera_names = dict(camera_names or {})
+
+    def run(
+        self,
+        request: ExportRequest,
+        progress: Callable[[ExportProgress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> ExportResult:
+        """Export, audit and return the result; raises UserError (also audited) on bad input or failure."""
+        user = request.user or _whoami()
+        try:
+            result = self._run(request, user, progress, cancel)
+        except BaseException as exc:
+            self._audit(user, "export_failed", ",".join(request.cameras), _failure_details(request, exc))
+            if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise ffmpeg.DiskFullError(
+                    f"disk full while exporting to {request.out_dir}; nothing was kept - free space or choose another --out"
+                ) from exc
+            if isinstance(exc, OSError):
+                raise UserError(f"export to {request.out_dir} failed: {exc.strerror or exc}") from exc
+            raise
+        hashes = {p.name: sha256_file(p) for p in result.files}
+        details = {
+            **_request_details(request),
+            "folder": str(result.folder),
+            "manifest_sha256": result.manifest_sha256,
+            "files": hashes,
+            "gaps": [[cid, g.start, g.end] for cid, g in result.gaps],
+        }
+        self._audit(user, "export", ",".join(request.cameras), details)
+        return result
+
+    def _audit(self, user: str, action: str, target: str, details: dict[str, Any]) -> None:
+        if self.audit is None:
+            return
+        try:
+            self.audit.append(user, action, target, details)
+        except Exception:
+            log.exception("cannot write %s to the audit log", action)
+            raise
+
+    # -- the export itself ---------------------------------------------------------------------------------
+    def _run(
+        self,
+        req: ExportRequest,
+        user: str,
+        progress: Callable[[ExportProgress], None] | None,
+        cancel: threading.Event | None,
+    ) -> ExportResult:
+        plan = self._plan(req)
+        out_dir = _prepare_out_dir(req.out_dir)
+        name = safe_component(f"vigil_{utc_stamp(req.start)}_{req.case_ref or 'export'}", "vigil_export", 80)
+        final = _unique(out_dir, name)
+        part = inside(out_dir, f".{final.name}.part")
+        shutil.rmtree(part, ignore_errors=True)
+        part.mkdir()
+        try:
+            cams = self._export_cameras(req, plan, part, progress, cancel)
+            created = time.time()
+            videos = [part / c.file for c in cams if c.file]
+            entries = [file_entry(p, part) for p in videos]
+            (part / SUMMARY_NAME).write_text(
+                summary_text(req, user, created, cams, entries, self.camera_names), encoding="utf-8"
+            )
+            entries.append(file_entry(part / SUMMARY_NAME, part))
+            manifest = _manifest(req, user, created, cams, entries, self.camera_names)
+            write_json(part / MANIFEST_NAME, manifest)
+            part.rename(final)
+        except BaseException:
+            shutil.rmtree(part, ignore_errors=True)
+            raise
+        if progress:
+            progress(ExportProgress(1.0, "", f"done: {final}"))
+        return ExportResult(
+            final,
+            final / MANIFEST_NAME,
+            sha256_file(final / MANIFEST_NAME),
+            tuple(cams),
+            tuple(final / c.file for c in cams if c.file),
+        )
+
+    def _plan(self, req: ExportRequest) -> dict[str, list[Segment]]:
+        if not req.reason.strip():
+            raise UserError("a reason is required: say why this footage is exported (--reason TEXT)")
+        if not req.cameras:
+            raise UserError("choose at least one camera to export (--camera ID)")
+        if req.end <= req.start:
+            raise UserError(
+                f"reversed or empty time range: {utc_iso(req.start)} is not before {utc_iso(req.end)}; swap --from/--to"
+            )
+        if not self.db_path.is_file():
+            raise UserError(f"no station database at {self.db_path}; record first or give --db PATH")
+        db = Database(connect_readonly(self.db_path))
+        try:
+            known = set(recorded_cameras(db)) | set(self.camera_names)
+            plan: dict[str, list[Segment]] = {}
+            for cid in dict.fromkeys(req.cameras):
+                if cid not in known:
+                    raise UserError(
+                        f"unknown camera {cid!r}; cameras with recordings: {', '.join(sorted(known)) or 'none'}"
+                    )
+                segs = segments_between(db, cid, req.start, req.end)
+                present = [s for s in segs if (self.recordings_dir / s.path).is_file()]
+                if len(present) < len(segs):
+                    log.warning(
+                        "export: %d indexed segments of %s are missing on disk", len(segs) - len(present), cid
+                    )
+                plan[cid] = present
+            if not any(plan.values()):
+                raise UserError(_nothing_recorded(db, req))
+            return plan
+        finally:
+            db.conn.close()
+
+    def _export_cameras(
+        self,
+        req: ExportRequest,
+        plan: dict[str, list[Segment]],
+        part: Path,
+        progress: Callable[[ExportProgress], None] | None,
+        cancel: threading.Event | None,
+    ) -> list[CameraExport]:
+        cams: list[CameraExport] = []
+        total = len(plan)
+        for n, (cid, segs) in enumerate(plan.items()):
+            covered = merge_ranges(segs)
+            clipped = [TimeRange(max(r.start, req.start), min(r.end, req.end)) for r in covered]
+            gaps = gaps_in(clipped, req.start, req.end)
+            if not segs:
+                cams.append(CameraExport(cid, None, "none", (), tuple(gaps)))
+                continue
+            fname = f"{safe_component(cid, 'camera')}_{utc_stamp(req.start)}_{utc_stamp(req.end)}.mp4"
+            job = CutJob(tuple(segs), self.recordings_dir, req.start, req.end, inside(part, fname))
+
+            def report(f: float, cid: str = cid, n: int = n) -> None:
+                if progress:
+                    progress(ExportProgress((n + f) / total, cid, f"{cid}: {int(f * 100)} %"))
+
+            report(0.0)
+            frames = None
+            if (req.overlays or req.blur_faces) or not can_copy(segs):
+                renderer = FaceBlurRenderer.create(self, req, cid)
+                try:
+                    frames = render_cut(job, renderer, report, cancel)
+                finally:
+                    renderer.close()
+                method = "re-encoded"
+            else:
+                copy_cut(job, report, cancel)
+                method = "stream-copy"
+            if cancel is not None and cancel.is_set():
+                raise ffmpeg.CancelledError("export cancelled")
+            cams.append(CameraExport(cid, fname, method, tuple(clipped), tuple(gaps), tuple(segs), frames))
+        return cams
+
+
+def _nothing_recorded(db: Database, req: ExportRequest) -> str:
+    parts = []
+    for cid in req.cameras:
+        near = nearest_ranges(db, cid, req.start, req.end)
+        where = "; ".join(f"{utc_iso(r.start)} to {utc_iso(r.end)}" for r in near) or "none at all"
+        parts.append(f"{cid}: nearest recorded {where}")
+    return f"no recording between {utc_iso(req.start)} and {utc_iso(req.end)} ({' | '.join(parts)}); choose a recorded range"
+
+
+def _prepare_out_dir(out_dir: Path) -> Path:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / f".vigil-write-test-{threading.get_ident()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(
+            f"cannot write to output folder {out_dir}: {exc.strerror or exc}; choose a writable folder (--out DIR)"
+        ) from exc
+    return out_dir.resolve()
+
+
+def _unique(base: Path, name: str) -> Path:
+    path = inside(base, name)
+    n = 2
+    while path.exists() or (base / f".{path.name}.part").exists():
+        path = inside(base, f"{name}_{n}")
+        n += 1
+    return path
+
+
+def _whoami() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+def _request_details(req: ExportRequest) -> dict[str, Any]:
+    return {
+        "reason": req.reason,
+        "case_ref": req.case_ref,
+        "cameras": list(req.cameras),
+        "start": req.start,
+        "end": req.end,
+        "overlays": req.overlays,
+        "blur_faces": req.blur_faces,
+        "keep_track": req.keep_track,
+    }
+
+
+def _failure_details(req: ExportRequest, exc: BaseException) -> dict[str, Any]:
+    error = str(exc) or type(exc).__name__
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        error = f"disk full: {exc.strerror}"
+    return {**_request_details(req), "out_dir": str(req.out_dir), "error": error}
+
+
+def _manifest(
+    req: ExportRequest,
+    user: str,
+    created: float,
+    cams: list[CameraExport],
+    entries: list[dict[str, Any]],
+    names: Mapping[str, str],
+) -> dict[str, Any]:
+    def rng(r: TimeRange) -> dict[str, Any]:
+        return {"start": r.start, "end": r.end, "start_utc": utc_iso(r.start), "end_utc": utc_iso(r.end)}
+
+    return {
+        "format": FORMAT,
+        "tool": {"name": "vigil", "version": __version__, "ffmpeg": _ffmpeg_version()},
+        "created": rng(TimeRange(created, created))["start_utc"],
+        "created_by": user,
+        "host": socket.gethostname(),
+        "reason": req.reason,
+        "case_ref": req.case_ref,
+        "range": rng(TimeRange(req.start, req.end)),
+        "options": {"overlays": req.overlays, "blur_faces": req.blur_faces, "keep_track": req.keep_track},
+        "cameras": [
+            {
+                "id": c.camera_id,
+                "name": names.get(c.camera_id, c.camera_id),
+                "file": c.file,
+                "method": c.method,
+                "frames": c.frames,
+                "covered": [rng(r) for r in c.covered],
+                "gaps": [rng(g) for g in c.gaps],
+                "source_segments": [
+                    {"path": s.path, "start": s.start, "end": s.end, "bytes": s.bytes, "frames": s.frames}
+                    for s in c.segments
+                ],
+            }
+            for c in cams
+        ],
+        "files": entries,
+    }
+
+
+def _ffmpeg_version() -> str:
+    try:
+        return ffmpeg.ffmpeg_version()
+    except Exception:
+        return "none"

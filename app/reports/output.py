@@ -1,0 +1,90 @@
+"""Report files are written whole or not at all: a temp name in the same folder, fsync, then rename."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from app.errors import UserError
+from app.reports.model import SiteReport, hour_rows
+
+CSV_COLUMNS = (
+    "site_id",
+    "site",
+    "hour_start_local",
+    "hour_start_utc",
+    "people",
+    "masked",
+    "unmasked",
+    "incorrect",
+    "uncertain",
+    "unknown",
+    "compliance_pct",
+    "live_minutes",
+)
+
+
+@contextlib.contextmanager
+def atomic_path(out: Path) -> Iterator[Path]:
+    """Yield a temp path next to ``out``; on success it replaces ``out``, on any failure it is removed."""
+    try:
+        fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise UserError(
+            f"cannot write the report {out}: {exc.strerror or exc}; choose another --out"
+        ) from None
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise UserError(
+            f"cannot write the report {out}: {exc.strerror or exc}; choose another --out"
+        ) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_csv(
+    reports: Sequence[SiteReport], out: Path, progress: Callable[[float], None] | None = None
+) -> int:
+    """One row per site and local hour; returns the number of data rows."""
+    n = 0
+    with atomic_path(out) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(CSV_COLUMNS)
+        for i, rep in enumerate(reports):
+            buf = io.StringIO()
+            rows = csv.writer(buf)
+            for row in hour_rows(rep.hours, rep.zone):
+                t = row.totals
+                rows.writerow(
+                    (
+                        rep.site.id,
+                        rep.site.name,
+                        datetime.fromtimestamp(row.start, rep.zone).isoformat(timespec="minutes"),
+                        datetime.fromtimestamp(row.start, UTC).strftime("%Y-%m-%dT%H:%MZ"),
+                        t.people,
+                        t.masked,
+                        t.unmasked,
+                        t.incorrect,
+                        t.uncertain,
+                        t.unknown,
+                        "" if t.compliance is None else f"{t.compliance:.1f}",
+                        f"{t.live_s / 60.0:.1f}",
+                    )
+                )
+                n += 1
+            f.write(buf.getvalue())
+            if progress is not None:
+                progress((i + 1) / max(1, len(reports)))
+    return n
