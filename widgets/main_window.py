@@ -40,6 +40,7 @@ class StationWindow(QMainWindow):
     """The video wall with its camera list, live events and status bar."""
 
     config_applied = Signal(object)  # (StationConfig | Exception), from the apply thread (queued)
+    closed = Signal()  # the operator closed the main window: the session ends
 
     def __init__(
         self,
@@ -283,3 +284,4 @@ class StationWindow(QMainWindow):
         if self.manager is not None:
             self.manager.close()
         super().closeEvent(event)
+        self.closed.emit()

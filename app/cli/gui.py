@@ -105,7 +105,7 @@ def main(args: argparse.Namespace) -> int:
     except ImportError as exc:  # a partial build without the station core
         raise UserError(f"the station core (app.bootstrap) is missing from this installation: {exc}") from exc
     try:
-        from PySide6.QtCore import QSettings, QTimer
+        from PySide6.QtCore import QEventLoop, QSettings, QTimer
         from PySide6.QtGui import QGuiApplication
         from PySide6.QtWidgets import QApplication
 
@@ -142,20 +142,24 @@ def main(args: argparse.Namespace) -> int:
                 "No cameras yet: open Cameras > Manage cameras (Ctrl+M) to add one.", "info"
             )
         QTimer.singleShot(15000, lambda: _report_station_problems(station, window))
-        # Let Ctrl+C in the terminal close the window: Python signal handlers run only when Python runs.
-        previous = signal.signal(signal.SIGINT, lambda *_: app.quit())
-        wake = QTimer()
+        # The session runs in its own event loop that ends when the main window closes (even if a dialog is
+        # still open) or on Ctrl+C. QApplication.quit() is avoided: it would also end any later event loop
+        # of this process.
+        loop = QEventLoop()
+        window.closed.connect(loop.quit)
+        quit_on_close = app.quitOnLastWindowClosed()
+        app.setQuitOnLastWindowClosed(False)
+        previous = signal.signal(signal.SIGINT, lambda *_: loop.quit())
+        wake = QTimer()  # Python signal handlers run only when Python code runs
         wake.timeout.connect(lambda: None)
         wake.start(300)
         try:
-            rc = int(app.exec())
+            rc = int(loop.exec())
         finally:
             signal.signal(signal.SIGINT, previous)
-        # Save geometry and layouts also when the loop was quit (Ctrl+C). Closing the last window after the
-        # loop ended would otherwise post a quit that ends the *next* event loop of this process (tests).
-        quit_on_close = app.quitOnLastWindowClosed()
-        app.setQuitOnLastWindowClosed(False)
-        window.close()
+            wake.stop()
+        if window.isVisible():
+            window.close()  # saves geometry and layouts
         app.setQuitOnLastWindowClosed(quit_on_close)
         return rc
     finally:
