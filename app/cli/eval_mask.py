@@ -124,7 +124,6 @@ def evaluate(items: list[tuple[Path, int]], args: argparse.Namespace) -> _Tally:
 
 def _flush(clf, pending, cfg: AnalysisConfig, tally: _Tally, crop_face) -> None:
     from app.analysis.quality import assess
-    from models.mask_classifier import CLASSES
 
     if not pending:
         return
@@ -142,7 +141,7 @@ def _flush(clf, pending, cfg: AnalysisConfig, tally: _Tally, crop_face) -> None:
     for k, i in enumerate(judged):
         top = int(np.argmax(probs[k]))
         if probs[k][top] >= cfg.min_mask_confidence:
-            preds[i] = CLASSES.index(CLASSES[top])
+            preds[i] = top
     for (_, _, truth), pred in zip(pending, preds, strict=True):
         tally.confusion[truth, int(pred)] += 1
     pending.clear()

@@ -46,7 +46,7 @@ def write(
     data: dict[str, dict[str, np.ndarray]],
     r: dict[str, object],
     args: argparse.Namespace,
-    seconds: float,
+    seconds: float | None,
 ) -> None:
     onnx_path = Path(args.out)
     m, syn, sc, sca = r["mask"], r["synthetic"], r["scenes32"], r["scenes_all_detected"]
@@ -59,13 +59,13 @@ def write(
     n_groups = len(set(data["mask"]["group"].tolist()))
     import torch
 
-    params = 0
-    try:
-        from models.training.net import MaskNet
+    from models.training.net import MaskNet, macs
 
-        params = sum(p.numel() for p in MaskNet().parameters())
-    except Exception:  # the card must still be written
-        pass
+    widths = tuple(args.widths)
+    params = sum(p.numel() for p in MaskNet(widths).parameters())
+    wall = (
+        f"{seconds / 60:.1f} min" if seconds is not None else "not recorded (card rewritten with --eval-only)"
+    )
     text = f"""# Model card: Vigil mask classifier (`models/mask_classifier.onnx`)
 
 Our own small CNN, trained from scratch (no pretrained weights) on CPU. It tells, for one face crop,
@@ -79,9 +79,9 @@ Per-person verdicts over many frames are settled in `app/analysis/verdict.py`.
 - ONNX opset {args_opset()}, input `crops` float32 `[N, 3, {CROP_SIZE}, {CROP_SIZE}]` (dynamic batch N), **BGR**,
   0-255, no normalisation (the model does it); output `probs` float32 `[N, 3]` softmax in the order
   `mask, no_mask, incorrect`.
-- Architecture (`models/training/net.py`, MaskNet): 5 conv3x3-BN-ReLU blocks (16, 32, 64, 96, 128 channels;
-  stride-2 stem, 3 max-pools), global average pooling, dropout 0.2, linear 128→3. {params:,} parameters,
-  about 15 M multiply-adds per face.
+- Architecture (`models/training/net.py`, MaskNet): 5 conv3x3-BN-ReLU blocks ({", ".join(map(str, widths))} channels;
+  stride-2 stem, 3 max-pools), global average pooling, dropout 0.2, linear {widths[-1]}→3. {params:,} parameters,
+  {macs(widths) / 1e6:.1f} M multiply-adds per face.
 - Crop (`models/face_crop.py`, the same function in training and at run time): a square around the
   detector's box, {int(MARGIN * 100)} % of the box's longer side added on each side, rotated so the eyes are level
   (BlazeFace eye keypoints; no rotation without keypoints), resized to {CROP_SIZE}x{CROP_SIZE} (area
@@ -129,7 +129,7 @@ was never used for training, model selection or threshold choice; val was only p
 - {args.epochs} epochs of class-rebalanced sampling with replacement (weight
   ∝ 1/count^0.6), batch {args.batch}, AdamW (weight decay 5e-4), one-cycle LR to {args.lr}, cross-entropy with
   label smoothing 0.05, seed {args.seed}, {args.threads} CPU threads, PyTorch {torch.__version__}.
-  Wall time of this run: {seconds / 60:.1f} min on a shared 2-core machine ({platform.machine()}), crop cache
+  Real scene faces sampled {args.scene_weight:g}x as often as the others. Wall time of this run: {wall} on a shared 2-core machine ({platform.machine()}), crop cache
   included when it was built.
 - Augmentation (`models/training/augment.py`): flip, rotation ±12°, scale ±12 %, shift ±7 %, colour,
   brightness, contrast, 12 % greyscale (IR/night), 40 % downscale to 12-40 px and back (CCTV faces), blur,

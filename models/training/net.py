@@ -1,9 +1,18 @@
-"""MaskNet: a small CNN of our own design for 64x64 face crops (about 0.15 M parameters, 15 M MACs)."""
+"""MaskNet: a small CNN of our own design for 64x64 face crops (a few hundred thousand parameters)."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+
+DEFAULT_WIDTHS = (24, 48, 96, 128, 192)
+
+
+def macs(widths: tuple[int, ...], side: int = 64) -> int:
+    """Multiply-adds of the conv layers for one crop."""
+    sizes = [side // 2, side // 2, side // 4, side // 8, side // 16]
+    cins = (3, *widths[:-1])
+    return sum(s * s * cin * cout * 9 for s, cin, cout in zip(sizes, cins, widths, strict=True))
 
 
 def _block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
@@ -17,7 +26,7 @@ def _block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
 class MaskNet(nn.Module):
     """Input: (N, 3, 64, 64) float32 BGR in 0..255. Output: (N, 3) probabilities (mask, no_mask, incorrect)."""
 
-    def __init__(self, widths: tuple[int, ...] = (16, 32, 64, 96, 128), dropout: float = 0.2) -> None:
+    def __init__(self, widths: tuple[int, ...] = DEFAULT_WIDTHS, dropout: float = 0.2) -> None:
         super().__init__()
         w = widths
         self.features = nn.Sequential(

@@ -21,20 +21,24 @@ from torch import nn
 from models.face_crop import CROP_SIZE
 from models.training.augment import augment
 from models.training.data import CLASSES, load_or_build
-from models.training.net import MaskNet
+from models.training.net import DEFAULT_WIDTHS, MaskNet
 
 REPO = Path(__file__).resolve().parents[2]
 MIN_TRAIN_PX = 10  # annotated scene faces smaller than this are noise, not training data
 OPSET = 17
 
 
-def training_set(data: dict[str, dict[str, np.ndarray]], split: str) -> dict[str, np.ndarray]:
+def training_set(
+    data: dict[str, dict[str, np.ndarray]], split: str, scene_weight: float = 1.0
+) -> dict[str, np.ndarray]:
     parts = []
     for source, a in data.items():
         keep = a["split"] == split
         if source == "mask_scenes":
             keep &= a["gt_px"] >= MIN_TRAIN_PX
-        parts.append({k: a[k][keep] for k in ("crops", "label", "mouth")})
+        part = {k: a[k][keep] for k in ("crops", "label", "mouth")}
+        part["weight"] = np.full(int(keep.sum()), scene_weight if source == "mask_scenes" else 1.0)
+        parts.append(part)
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
@@ -42,6 +46,7 @@ def batches(ts: dict[str, np.ndarray], rng: np.random.Generator, batch: int, occ
     labels = ts["label"]
     counts = np.bincount(labels, minlength=3).astype(np.float64)
     w = (1.0 / counts[labels]) ** 0.6  # rarer classes (incorrect) seen more often, not fully balanced
+    w = w * ts["weight"]  # real CCTV-like scene faces count more
     order = rng.choice(len(labels), size=len(labels), replace=True, p=w / w.sum())
     for s in range(0, len(order), batch):
         idx = order[s : s + batch]
@@ -65,9 +70,9 @@ def accuracy(model: nn.Module, ts: dict[str, np.ndarray]) -> float:
 def train(data: dict[str, dict[str, np.ndarray]], args: argparse.Namespace) -> MaskNet:
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    ts, vs = training_set(data, "train"), training_set(data, "val")
+    ts, vs = training_set(data, "train", args.scene_weight), training_set(data, "val")
     print(f"train {np.bincount(ts['label'], minlength=3)}  val {np.bincount(vs['label'], minlength=3)}")
-    model = MaskNet()
+    model = MaskNet(tuple(args.widths))
     steps = args.epochs * ((len(ts["label"]) + args.batch - 1) // args.batch)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=5e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps, pct_start=0.15)
@@ -136,14 +141,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--occlude", type=float, default=0.3, help="share of no_mask faces given an occluder")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--widths", type=int, nargs=5, default=list(DEFAULT_WIDTHS), help="channels per block")
+    p.add_argument("--scene-weight", type=float, default=2.0, help="sampling weight of real scene faces")
     p.add_argument("--no-card", action="store_true", help="do not write MODEL_CARD.md / SHA256SUMS")
+    p.add_argument("--eval-only", action="store_true", help="evaluate --out and write the card, no training")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     t0 = time.monotonic()
     data = load_or_build(args.data, args.cache)
-    model = train(data, args)
-    export(model, args.out)
-    print(f"exported {args.out} after {time.monotonic() - t0:.0f} s", flush=True)
+    if not args.eval_only:
+        export(train(data, args), args.out)
+        print(f"exported {args.out} after {time.monotonic() - t0:.0f} s", flush=True)
     from models.training import card, report
 
     results = report.evaluate(args.out, data, "test")
@@ -151,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     if not args.no_card and args.out.resolve() == (REPO / "models" / "mask_classifier.onnx").resolve():
         update_sums(args.out)
-        card.write(REPO / "models" / "MODEL_CARD.md", data, results, args, time.monotonic() - t0)
+        seconds = None if args.eval_only else time.monotonic() - t0
+        card.write(REPO / "models" / "MODEL_CARD.md", data, results, args, seconds)
     return 0
 
 
