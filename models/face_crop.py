@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from app.domain import BBox, Keypoints
+from app.domain import BBox, Detection, Keypoints
 
 CROP_SIZE = 64  # classifier input side in pixels
 MARGIN = 0.2  # added to each side, as a fraction of the box's longer side
@@ -62,6 +62,21 @@ def whole_image_box(width: int, height: int, margin: float = MARGIN) -> BBox:
     side = max(width, height) / (1.0 + 2.0 * margin)
     cx, cy = width / 2.0, height / 2.0
     return BBox(cx - side / 2.0, cy - side / 2.0, cx + side / 2.0, cy + side / 2.0)
+
+
+def photo_face(
+    detections: list[Detection], width: int, height: int, min_face_px: float
+) -> tuple[Detection, bool]:
+    """The face of a labelled single-face photo and whether the detector found it.
+
+    The largest detection of at least ``min_face_px``; otherwise the whole image (``whole_image_box``).
+    On tight face crops BlazeFace often finds nothing, or only a tiny false face (an eye, a pattern on the
+    mask); such a photo is taken as the face crop it is. Used by training and ``vigil eval-mask``.
+    """
+    usable = [d for d in detections if d.bbox.size >= min_face_px]
+    if usable:
+        return max(usable, key=lambda d: d.bbox.area), True
+    return Detection(whole_image_box(width, height), 0.0, ()), False
 
 
 def to_bgr8(image: np.ndarray) -> np.ndarray:

@@ -2,8 +2,9 @@
 
 DIR holds one subfolder per class (``with_mask``/``mask``/``correct``, ``without_mask``/``no_mask``,
 ``incorrect``/``mask_weared_incorrect``). Every image goes through the run-time path: face detector, the
-largest face, ``crop_face``, the quality gate, the classifier. When the detector finds no face the image is
-taken as a face crop and the whole image is the face box (``--no-fallback``: judged uncertain instead).
+largest face, ``crop_face``, the quality gate, the classifier. When the detector finds no face of at least
+``min_face_px`` the image is taken as the face crop it is: the whole image is the face box
+(``--no-fallback``: judged uncertain instead).
 Uncertain faces count as wrong in ``accuracy``.
 """
 
@@ -87,7 +88,7 @@ def collect(root: Path) -> list[tuple[Path, int]]:
 
 
 def evaluate(items: list[tuple[Path, int]], args: argparse.Namespace) -> _Tally:
-    from models.face_crop import crop_face, read_image, whole_image_box
+    from models.face_crop import crop_face, photo_face, read_image
     from models.face_detector import MediaPipeFaceDetector
     from models.mask_classifier import MaskClassifier
 
@@ -107,14 +108,12 @@ def evaluate(items: list[tuple[Path, int]], args: argparse.Namespace) -> _Tally:
             dets = detector.detect(image)
             tally.detect_s += time.perf_counter() - t0
             tally.images += 1
-            if dets:
-                det = max(dets, key=lambda d: d.bbox.area)
-            else:
+            det, found = photo_face(dets, image.shape[1], image.shape[0], cfg.min_face_px)
+            if not found:
                 tally.no_face += 1
                 if args.no_fallback:
                     tally.confusion[truth, 3] += 1
                     continue
-                det = Detection(whole_image_box(image.shape[1], image.shape[0]), 0.0, ())
             pending.append((image, det, truth))
             if len(pending) == BATCH:
                 _flush(clf, pending, cfg, tally, crop_face)
@@ -170,7 +169,7 @@ def figures(t: _Tally) -> dict[str, object]:
         },
         "uncertain": int(conf[:, 3].sum()),
         "no_face_detected": t.no_face,
-        "no_face_policy": "whole image used as the face",
+        "no_face_policy": "whole image used as the face (no detection of at least min_face_px)",
         "unreadable": t.unreadable,
         "ms_per_face": round(1000.0 * t.classify_s / t.faces, 3) if t.faces else None,
         "detector_ms_per_image": round(1000.0 * t.detect_s / t.images, 2) if t.images else None,

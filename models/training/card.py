@@ -104,10 +104,12 @@ How the crops were made (`models/training/data.py`): our own face detector
 (`models.face_detector.MediaPipeFaceDetector`, BlazeFace full range, min score 0.5, no tiling) runs on every
 image, exactly as at run time.
 
-- Face-crop photos (`mask/`, `mask_synthetic/`): the largest detection is the face. When the detector finds
-  nothing (common on tight crops and masked faces) the **whole image is used as the face box**
-  (`whole_image_box`: the crop is then the whole image, squared with repeated borders); these are kept and
-  counted below. `vigil eval-mask` does the same by default.
+- Face-crop photos (`mask/`, `mask_synthetic/`), `models.face_crop.photo_face`: the largest detection of at
+  least `min_face_px` ({cfg.min_face_px} px) is the face. When there is none (common on tight crops and masked
+  faces: BlazeFace finds nothing, or only a tiny false "face" such as one eye or a pattern on the mask) the
+  **whole image is used as the face box** (`whole_image_box`: the crop is then the whole image, squared
+  with repeated borders); these are kept and counted below ("detected by BlazeFace" column).
+  `vigil eval-mask` does the same by default. In the station a face under `min_face_px` is `uncertain`.
 - Scenes: each annotated face is matched to a detection (IoU ≥ 0.3, greedy). Matched faces are cropped from
   the detection (box and keypoints, as at run time); unmatched faces are cropped from the annotated box and
   used for training only (faces under {10} px are dropped). Scene figures below are for detected faces only.

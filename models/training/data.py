@@ -1,8 +1,8 @@
 """Build the crop cache from ../shared/data by running our own face detector, exactly as at run time.
 
-Face-crop photos (``mask/``, ``mask_synthetic/``): the largest detection is the face; when the detector
-finds nothing, the whole image is used as the face box (``models.face_crop.whole_image_box``) and the
-sample is flagged ``detected=False``. Scene photos (``mask_scenes/``): every annotated face is matched to a
+Face-crop photos (``mask/``, ``mask_synthetic/``): ``models.face_crop.photo_face``: the largest detection
+of at least ``min_face_px`` is the face; when there is none, the whole image is the face box and the sample
+is flagged ``detected=False``. Scene photos (``mask_scenes/``): every annotated face is matched to a
 detection (IoU >= 0.3); matched faces are cropped from the detection (box + eye keypoints, as at run time),
 unmatched ones from the annotated box (training only; they never reach the classifier at run time and are
 left out of the scene figures).
@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from app.analysis.quality import blur_score, turn_score
+from app.config import AnalysisConfig
 from app.domain import BBox, Detection
-from models.face_crop import CROP_SIZE, crop_face, read_image, whole_image_box
+from models.face_crop import CROP_SIZE, crop_face, photo_face, read_image
 from models.training.split import base_group, group_near_duplicates, split_of
 
 CLASSES = ("mask", "no_mask", "incorrect")
@@ -84,13 +85,7 @@ def build_face_crops(data: Path, source: str, detector) -> dict[str, np.ndarray]
                 _progress(f"  unreadable, skipped: {path}")
                 continue
             h, w = image.shape[:2]
-            dets = detector.detect(image)
-            if dets:
-                det = max(dets, key=lambda d: d.bbox.area)
-                detected = True
-            else:
-                det = Detection(whole_image_box(w, h), 0.0, ())
-                detected = False
+            det, detected = photo_face(detector.detect(image), w, h, AnalysisConfig().min_face_px)
             crop = crop_face(image, det.bbox, det.keypoints)
             rows.add(
                 crop,

@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     p.add_argument("--cache", type=Path, default=REPO / ".work" / "mask_crops")
     p.add_argument("--out", type=Path, default=REPO / "models" / "mask_classifier.onnx")
-    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--epochs", type=int, default=50)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=4e-3)
     p.add_argument("--occlude", type=float, default=0.3, help="share of no_mask faces given an occluder")

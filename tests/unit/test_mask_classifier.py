@@ -7,7 +7,7 @@ import pytest
 
 from app.config import AnalysisConfig
 from app.domain import BBox, Detection, MaskState
-from models.face_crop import crop_face, read_image, whole_image_box
+from models.face_crop import crop_face, photo_face, read_image
 from models.face_detector import MediaPipeFaceDetector
 from models.mask_classifier import MaskClassifier, classify_faces
 
@@ -47,15 +47,15 @@ def clf() -> MaskClassifier:
 
 @pytest.fixture(scope="module")
 def real_faces(shared_data):
-    """(image, detection, true state) as at run time; whole image as the face when none is detected."""
+    """(image, detection, true state) as in eval-mask: the whole image is the face when none is detected."""
     out = []
     with MediaPipeFaceDetector() as det:
         for state, (folder, names) in CASES.items():
             for name in names:
                 img = read_image(shared_data / folder / name)
-                found = det.detect(img)
-                face = max(found, key=lambda d: d.bbox.area) if found else None
-                face = face or Detection(whole_image_box(img.shape[1], img.shape[0]), 0.0)
+                face, _ = photo_face(
+                    det.detect(img), img.shape[1], img.shape[0], AnalysisConfig().min_face_px
+                )
                 out.append((img, face, state))
     return out
 

@@ -8,7 +8,15 @@ import numpy as np
 from app.analysis.quality import QualityIssue, assess, blur_score, turn_score
 from app.config import AnalysisConfig
 from app.domain import BBox, Detection
-from models.face_crop import CROP_SIZE, crop_face, read_image, roll_degrees, to_bgr8, whole_image_box
+from models.face_crop import (
+    CROP_SIZE,
+    crop_face,
+    photo_face,
+    read_image,
+    roll_degrees,
+    to_bgr8,
+    whole_image_box,
+)
 
 
 def test_crop_is_square_and_centred_on_the_box():
@@ -82,3 +90,11 @@ def test_quality_gate_small_blurred_turned():
     assert turn_score(profile) > cfg.max_face_turn
     assert assess(Detection(big.bbox, 0.9, profile), sharp, cfg) is QualityIssue.TURNED
     assert turn_score(frontal) < 0.1
+
+
+def test_photo_face_ignores_tiny_false_faces():
+    big = Detection(BBox(10, 10, 90, 90), 0.8)
+    tiny = Detection(BBox(0, 0, 12, 12), 0.99)
+    assert photo_face([tiny, big], 100, 100, 24) == (big, True)
+    face, found = photo_face([tiny], 100, 100, 24)
+    assert not found and face.bbox == whole_image_box(100, 100)
