@@ -60,6 +60,8 @@ class AnalysisConfig:
     detector_min_score: float = 0.5
     min_face_px: int = 24  # smaller faces are 'uncertain' for mask verdicts
     blur_threshold: float = 30.0  # variance of Laplacian below this: 'uncertain'
+    max_face_turn: float = 1.0  # head turn (nose offset per eye distance) above this: 'uncertain'
+    min_mask_confidence: float = 0.5  # top class probability below this: 'uncertain'
     lost_track_s: float = 2.0
     embedding_model: str = ""  # ArcFace-style .onnx for watchlist matching; none ships with Vigil
     embedding_sha256: str = ""  # optional pin of that file's SHA-256 (checked at load)

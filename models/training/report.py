@@ -1,0 +1,140 @@
+"""Figures for the model card, measured with the exported ONNX model on the cached run-time crops.
+
+The quality gate and the confidence threshold are the station's defaults (``AnalysisConfig()``);
+'uncertain' counts as wrong in every accuracy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from app.analysis.quality import judge_scores
+from app.config import AnalysisConfig
+from models.mask_classifier import MaskClassifier, benchmark_ms_per_face
+
+CLASSES = ("mask", "no_mask", "incorrect")
+UNCERTAIN = 3
+
+
+@dataclass
+class Scores:
+    n: int
+    accuracy: float
+    uncertain: float
+    judged_accuracy: float
+    precision: list[float]
+    recall: list[float]
+    counts: list[int]
+    confusion: list[list[int]]  # rows: truth; columns: mask, no_mask, incorrect, uncertain
+
+
+def predict(clf: MaskClassifier, arrays: dict[str, np.ndarray], idx: np.ndarray, cfg: AnalysisConfig):
+    """Predicted class per sample (3 = uncertain) and the probabilities."""
+    probs = np.zeros((len(idx), 3), np.float32)
+    for s in range(0, len(idx), 256):
+        chunk = idx[s : s + 256]
+        probs[s : s + len(chunk)] = clf.classify([arrays["crops"][i] for i in chunk])
+    pred = probs.argmax(axis=1)
+    for k, i in enumerate(idx):
+        gate = judge_scores(
+            float(arrays["face_px"][i]), float(arrays["blur"][i]), float(arrays["turn"][i]), cfg
+        )
+        if gate is not None or probs[k].max() < cfg.min_mask_confidence:
+            pred[k] = UNCERTAIN
+    return pred, probs
+
+
+def score(truth: np.ndarray, pred: np.ndarray) -> Scores:
+    conf = np.zeros((3, 4), int)
+    for t, p in zip(truth, pred, strict=True):
+        conf[int(t), int(p)] += 1
+    n = int(len(truth))
+    correct = int(np.trace(conf[:, :3]))
+    judged = int(conf[:, :3].sum())
+    prec = [float(conf[c, c] / max(1, conf[:, c].sum())) for c in range(3)]
+    rec = [float(conf[c, c] / max(1, conf[c].sum())) for c in range(3)]
+    return Scores(
+        n=n,
+        accuracy=correct / max(1, n),
+        uncertain=float(conf[:, 3].sum()) / max(1, n),
+        judged_accuracy=correct / max(1, judged),
+        precision=prec,
+        recall=rec,
+        counts=[int(conf[c].sum()) for c in range(3)],
+        confusion=conf.tolist(),
+    )
+
+
+def evaluate(model: Path, data: dict[str, dict[str, np.ndarray]], split: str = "test") -> dict[str, object]:
+    """All target figures on one split."""
+    cfg = AnalysisConfig()
+    clf = MaskClassifier(model, threads=1)
+    out: dict[str, object] = {}
+    m = data["mask"]
+    idx = np.nonzero(m["split"] == split)[0]
+    pred, _ = predict(clf, m, idx, cfg)
+    out["mask"] = score(m["label"][idx], pred)
+    det = m["detected"][idx]
+    out["mask_detected"] = score(m["label"][idx][det], pred[det])
+    out["mask_fallback"] = score(m["label"][idx][~det], pred[~det])
+    out["mask_detect_rate"] = float(det.mean())
+    s = data["mask_synthetic"]
+    idx = np.nonzero(s["split"] == split)[0]
+    pred, _ = predict(clf, s, idx, cfg)
+    truth = s["label"][idx]
+    tp = int(((pred == 2) & (truth == 2)).sum())
+    out["synthetic"] = score(truth, pred)
+    out["incorrect_recall"] = tp / max(1, int((truth == 2).sum()))
+    out["incorrect_precision"] = tp / max(1, int((pred == 2).sum()))
+    out["synthetic_counts"] = (int((truth == 0).sum()), int((truth == 2).sum()))
+    sc = data["mask_scenes"]
+    base = (sc["split"] == split) & sc["detected"]
+    idx = np.nonzero(base & (sc["gt_px"] >= 32))[0]
+    pred, _ = predict(clf, sc, idx, cfg)
+    out["scenes32"] = score(sc["label"][idx], pred)
+    idx = np.nonzero(base)[0]
+    pred, _ = predict(clf, sc, idx, cfg)
+    out["scenes_all_detected"] = score(sc["label"][idx], pred)
+    all_faces = sc["split"] == split
+    out["scenes_detect_rate"] = float(sc["detected"][all_faces].mean())
+    out["scenes_detect_rate32"] = float(sc["detected"][all_faces & (sc["gt_px"] >= 32)].mean())
+    out["ms_per_face"] = benchmark_ms_per_face(clf, batch=16, repeats=200)
+    return out
+
+
+def pct(x: float) -> str:
+    return f"{100.0 * x:.1f} %"
+
+
+def scores_table(s: Scores) -> str:
+    lines = [
+        "| class | n | precision | recall |",
+        "|---|---|---|---|",
+    ]
+    for c, name in enumerate(CLASSES):
+        if s.counts[c]:
+            lines.append(f"| {name} | {s.counts[c]} | {pct(s.precision[c])} | {pct(s.recall[c])} |")
+    lines.append("")
+    lines.append("Confusion (rows: truth; columns: mask, no_mask, incorrect, uncertain):")
+    lines.append("")
+    for c, name in enumerate(CLASSES):
+        if s.counts[c]:
+            lines.append(f"- {name}: {s.confusion[c]}")
+    return "\n".join(lines)
+
+
+def summary_lines(r: dict[str, object]) -> list[str]:
+    """One line per target, for the console."""
+    m, sc = r["mask"], r["scenes32"]
+    assert isinstance(m, Scores) and isinstance(sc, Scores)
+    return [
+        f"face crops (mask/ test, n={m.n}): accuracy {pct(m.accuracy)}, uncertain {pct(m.uncertain)}",
+        f"worn incorrectly (synthetic test): recall {pct(float(r['incorrect_recall']))}, "  # type: ignore[arg-type]
+        f"precision {pct(float(r['incorrect_precision']))}",  # type: ignore[arg-type]
+        f"real scenes (detected, >= 32 px, n={sc.n}): accuracy {pct(sc.accuracy)} "
+        f"(judged only {pct(sc.judged_accuracy)}, uncertain {pct(sc.uncertain)})",
+        f"speed: {float(r['ms_per_face']):.3f} ms per face (1 thread, batch 16)",  # type: ignore[arg-type]
+    ]

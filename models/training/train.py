@@ -1,0 +1,168 @@
+"""Train the mask classifier from ../shared/data and export it (dev-only; needs the ``train`` extra).
+
+    python -m models.training.train                  # build crop cache, train, export, evaluate, write card
+    python -m models.training.train --epochs 2 --out /tmp/m.onnx --no-card   # a quick smoke run
+
+Deterministic for a given seed, data and thread count (CPU). Writes ``models/mask_classifier.onnx``, its
+line in ``models/SHA256SUMS`` and ``models/MODEL_CARD.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from models.face_crop import CROP_SIZE
+from models.training.augment import augment
+from models.training.data import CLASSES, load_or_build
+from models.training.net import DEFAULT_WIDTHS, MaskNet
+
+REPO = Path(__file__).resolve().parents[2]
+MIN_TRAIN_PX = 10  # annotated scene faces smaller than this are noise, not training data
+OPSET = 17
+
+
+def training_set(
+    data: dict[str, dict[str, np.ndarray]], split: str, scene_weight: float = 1.0
+) -> dict[str, np.ndarray]:
+    parts = []
+    for source, a in data.items():
+        keep = a["split"] == split
+        if source == "mask_scenes":
+            keep &= a["gt_px"] >= MIN_TRAIN_PX
+        part = {k: a[k][keep] for k in ("crops", "label", "mouth")}
+        part["weight"] = np.full(int(keep.sum()), scene_weight if source == "mask_scenes" else 1.0)
+        parts.append(part)
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def batches(ts: dict[str, np.ndarray], rng: np.random.Generator, batch: int, occlude_p: float):
+    labels = ts["label"]
+    counts = np.bincount(labels, minlength=3).astype(np.float64)
+    w = (1.0 / counts[labels]) ** 0.6  # rarer classes (incorrect) seen more often, not fully balanced
+    w = w * ts["weight"]  # real CCTV-like scene faces count more
+    order = rng.choice(len(labels), size=len(labels), replace=True, p=w / w.sum())
+    for s in range(0, len(order), batch):
+        idx = order[s : s + batch]
+        x = np.stack(
+            [augment(ts["crops"][i], int(labels[i]), tuple(ts["mouth"][i]), rng, occlude_p) for i in idx]
+        )
+        yield (
+            torch.from_numpy(x.transpose(0, 3, 1, 2).astype(np.float32)),
+            torch.from_numpy(labels[idx].astype(np.int64)),
+        )
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, ts: dict[str, np.ndarray]) -> float:
+    model.eval()
+    x = torch.from_numpy(ts["crops"].transpose(0, 3, 1, 2).astype(np.float32))
+    pred = torch.cat([model(x[s : s + 512]).argmax(1) for s in range(0, len(x), 512)])
+    return float((pred.numpy() == ts["label"]).mean())
+
+
+def train(data: dict[str, dict[str, np.ndarray]], args: argparse.Namespace) -> MaskNet:
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    ts, vs = training_set(data, "train", args.scene_weight), training_set(data, "val")
+    print(f"train {np.bincount(ts['label'], minlength=3)}  val {np.bincount(vs['label'], minlength=3)}")
+    model = MaskNet(tuple(args.widths))
+    steps = args.epochs * ((len(ts["label"]) + args.batch - 1) // args.batch)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=5e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps, pct_start=0.15)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.05)
+    for epoch in range(args.epochs):
+        model.train()
+        t0, total, n = time.monotonic(), 0.0, 0
+        for x, y in batches(ts, rng, args.batch, args.occlude):
+            opt.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss.detach()) * len(y)
+            n += len(y)
+        print(
+            f"epoch {epoch + 1}/{args.epochs}: loss {total / n:.4f}, val acc {accuracy(model, vs):.4f} "
+            f"({time.monotonic() - t0:.0f} s)",
+            flush=True,
+        )
+    return model
+
+
+def export(model: MaskNet, out: Path) -> None:
+    model.eval()
+    model.export_probs = True
+    dummy = torch.zeros(1, 3, CROP_SIZE, CROP_SIZE)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.onnx.export(
+        model,
+        (dummy,),
+        str(out),
+        input_names=["crops"],
+        output_names=["probs"],
+        dynamic_axes={"crops": {0: "n"}, "probs": {0: "n"}},
+        opset_version=OPSET,
+        dynamo=False,
+        do_constant_folding=True,
+    )
+    import onnx
+
+    m = onnx.load(str(out))
+    m.doc_string = f"Vigil mask classifier: {', '.join(CLASSES)} probabilities for 64x64 BGR face crops"
+    onnx.checker.check_model(m)
+    onnx.save(m, str(out))
+
+
+def update_sums(onnx_path: Path) -> None:
+    from models.weights import sha256_file
+
+    sums = REPO / "models" / "SHA256SUMS"
+    name = onnx_path.name
+    lines = [ln for ln in sums.read_text(encoding="utf-8").splitlines() if not ln.endswith(f"  {name}")]
+    lines.append(f"{sha256_file(onnx_path)}  {name}")
+    sums.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m models.training.train", description=__doc__)
+    p.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    p.add_argument("--cache", type=Path, default=REPO / ".work" / "mask_crops")
+    p.add_argument("--out", type=Path, default=REPO / "models" / "mask_classifier.onnx")
+    p.add_argument("--epochs", type=int, default=50)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--lr", type=float, default=4e-3)
+    p.add_argument("--occlude", type=float, default=0.3, help="share of no_mask faces given an occluder")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--widths", type=int, nargs=5, default=list(DEFAULT_WIDTHS), help="channels per block")
+    p.add_argument("--scene-weight", type=float, default=2.0, help="sampling weight of real scene faces")
+    p.add_argument("--no-card", action="store_true", help="do not write MODEL_CARD.md / SHA256SUMS")
+    p.add_argument("--eval-only", action="store_true", help="evaluate --out and write the card, no training")
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    t0 = time.monotonic()
+    data = load_or_build(args.data, args.cache)
+    if not args.eval_only:
+        export(train(data, args), args.out)
+        print(f"exported {args.out} after {time.monotonic() - t0:.0f} s", flush=True)
+    from models.training import card, report
+
+    results = report.evaluate(args.out, data, "test")
+    for line in report.summary_lines(results):
+        print(line)
+    if not args.no_card and args.out.resolve() == (REPO / "models" / "mask_classifier.onnx").resolve():
+        update_sums(args.out)
+        seconds = None if args.eval_only else time.monotonic() - t0
+        card.write(REPO / "models" / "MODEL_CARD.md", data, results, args, seconds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
