@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from app.analysis.engine import EngineParts, MaskStage, MatchStage, VerdictTracker
+import numpy as np
+
+from app.analysis.engine import EngineParts, Judgement, MaskStage, MatchStage, VerdictTracker
 from app.analysis.tracker import TrackerOptions
 from app.config import AnalysisConfig
+from app.domain import Detection
 from models.face_detector import FaceDetector
 
 log = logging.getLogger(__name__)
@@ -42,13 +47,30 @@ def make_detector(spec: EngineSpec) -> FaceDetector:
 
 
 def make_mask_stage(spec: EngineSpec) -> MaskStage:
-    from app.errors import ModelError
+    """The bundled (or configured) ONNX mask classifier with the quality gate; raises ModelError if broken."""
+    from pathlib import Path
 
-    raise ModelError("the mask classifier is not installed yet")
+    from models.mask_classifier import MaskClassifier
+
+    path = Path(spec.mask_model_path) if spec.mask_model_path else None
+    return _MaskStage(MaskClassifier(path), spec.analysis)
+
+
+class _MaskStage:
+    """All faces of one analysis round through the classifier in one batched call."""
+
+    def __init__(self, classifier: Any, cfg: AnalysisConfig) -> None:
+        self._classifier, self._cfg = classifier, cfg
+
+    def judge(self, items: Sequence[tuple[np.ndarray, Sequence[Detection]]]) -> list[list[Judgement]]:
+        result: list[list[Judgement]] = self._classifier.classify_round(items, self._cfg)
+        return result
 
 
 def make_verdict_tracker() -> VerdictTracker:
-    raise NotImplementedError
+    from app.analysis.verdict import VerdictAccumulator
+
+    return VerdictAccumulator()
 
 
 def make_match_stage(spec: EngineSpec) -> MatchStage | None:
