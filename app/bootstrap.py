@@ -26,9 +26,13 @@ from app.clips.preroll import EventClipper
 from app.clips.recording import RecordingManager
 from app.config import CameraConfig, StationConfig
 from app.domain import CameraStatus, CaptureStats, Event, EventKind, FrameResult, Health, TrackSummary
+from app.housekeeping import PeriodicTask
 from app.station_api import StationListener
+from app.store.live_ticker import LiveTicker
 from app.store.records import CameraRecord, SiteRecord, TrackUpdate
+from app.store.retention import purge_older_than
 from app.store.writer import StoreWriter
+from app.watchlist.identities import purge_expired
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +100,9 @@ class LiveStation:
         self.runner: AnalysisRunner | None = self._make_runner()
         self.recorder: RecordingManager | None = None
         self.clipper: EventClipper | None = None
+        self.ticker = LiveTicker(self.writer.submit)
+        self.add_listener(self.ticker.on_item)
+        self._chores: list[PeriodicTask] = []
         media = Path(self.options.media_dir or paths.data_dir())
         self.recordings_dir, self.clips_dir = media / "recordings", media / "clips"
 
@@ -110,7 +117,20 @@ class LiveStation:
         for i, cam in enumerate(c for c in self._config.cameras if c.enabled):
             self._start_camera(cam, delay_s=i * self.options.stagger_s)
         self._start_media()
+        self.ticker.start()
+        self._start_chores()
         return self
+
+    def _start_chores(self) -> None:
+        """Hourly: purge events, face crops and tracks past the retention period; purge expired watchlist
+        entries. Both run on the writer thread (the one connection that writes)."""
+        days = self._config.retention_days
+        self._chores = [
+            PeriodicTask("retention-purge", lambda: self.writer.call(lambda db: purge_older_than(db, days))),
+            PeriodicTask("watchlist-expiry", lambda: self.writer.call(purge_expired)),
+        ]
+        for chore in self._chores:
+            chore.start()
 
     def _start_media(self) -> None:
         """Continuous recording (cameras with ``record``) and event clips from the pre-roll buffers."""
@@ -136,6 +156,9 @@ class LiveStation:
         for media in (self.recorder, self.clipper):
             if media is not None:
                 media.stop(timeout)
+        for chore in self._chores:
+            chore.stop(timeout)
+        self.ticker.stop()
         self.writer.stop(timeout)
 
     def wait_ready(self, timeout: float = 60.0) -> bool:

@@ -122,3 +122,37 @@ def test_run_with_record_writes_indexed_segments(tmp_path, capsys):
     with sqlite3.connect(db) as con:
         rows = con.execute("select camera_id, path from recordings").fetchall()
     assert [r[0] for r in rows] == ["cam1"] * len(segments)
+
+
+def test_station_purges_past_retention_and_counts_live_minutes(tmp_path):
+    import time
+
+    from app.bootstrap import LiveStation, StationOptions
+    from app.config import CameraConfig, SiteConfig, StationConfig
+    from app.domain import Event, EventKind
+    from app.store.writer import StoreWriter
+
+    db = tmp_path / "e.db"
+    writer = StoreWriter(db)
+    writer.start()
+    now = time.time()
+    writer.submit(Event(now - 10 * 86400, "cam1", EventKind.NO_MASK, 1, {"old": True}, b"jpeg"))
+    writer.submit(Event(now - 3600, "cam1", EventKind.NO_MASK, 2, {"old": False}))
+    writer.stop()
+    clip = make_clip(tmp_path / "door.mp4", frames=45, size=(160, 120), fps=15)
+    cfg = StationConfig(
+        sites=(SiteConfig("m", "Mall"),),
+        cameras=(CameraConfig("cam1", "Door", "m", str(clip)),),
+        retention_days=3,
+    )
+    station = LiveStation(cfg, StationOptions(db_path=db, analysis_mode="off", media_dir=tmp_path)).start()
+    time.sleep(2.5)
+    station.stop()
+    with sqlite3.connect(db) as con:
+        details = [r[0] for r in con.execute("select details from events where kind='no_mask'")]
+        thumbs = con.execute("select count(*) from event_thumbnails").fetchone()[0]
+        live = con.execute(
+            "select coalesce(sum(live_s), 0) from compliance_minutes where camera_id='cam1'"
+        ).fetchone()[0]
+    assert details == ['{"old": false}'] and thumbs == 0
+    assert live >= 1.0  # the live ticker credited the seconds the camera was live
