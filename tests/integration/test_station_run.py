@@ -58,22 +58,20 @@ def test_malformed_url_is_one_line_not_a_traceback(capsys):
 
 
 @pytest.mark.slow
-def test_one_person_walking_past_is_counted_once(shared_data, tmp_path, capsys):
+def test_unmasked_man_is_one_person_one_verdict_one_event(shared_data, tmp_path, capsys):
     video = shared_data / "video" / "man_no_mask_720p.mp4"
-    report = run_json(
-        capsys,
-        "--source",
-        str(video),
-        "--db",
-        str(tmp_path / "e.db"),
-        "--duration",
-        "7",
-        "--analysis",
-        "thread",
-    )
+    db = tmp_path / "e.db"
+    args = ["--source", str(video), "--db", str(db), "--duration", "7", "--analysis", "thread"]
+    report = run_json(capsys, *args, "--media-dir", str(tmp_path))
     cam = report["per_camera"]["cam1"]
+    assert report["mask_error"] is None
     assert cam["faces"] >= 20  # 5 fps over ~7 s, one face in almost every frame
     assert cam["tracks"] == 1
+    assert cam["events"] == 1  # once per person, not per frame
+    with sqlite3.connect(db) as con:
+        assert [r[0] for r in con.execute("select kind from events")] == ["no_mask"]
+        assert [r[0] for r in con.execute("select verdict from tracks")] == ["no_mask"]
+        assert con.execute("select count(*) from event_thumbnails").fetchone()[0] == 1
 
 
 def test_run_with_record_writes_indexed_segments(tmp_path, capsys):
