@@ -23,6 +23,7 @@ def run_gui_bench(
     from widgets.main_window import StationWindow  # heavy: only when benchmarking
 
     app = QApplication.instance() or QApplication([])
+    assert isinstance(app, QApplication)
     with tempfile.TemporaryDirectory(prefix="vigil-bench-") as tmp:
         settings = QSettings(str(Path(tmp) / "bench.ini"), QSettings.Format.IniFormat)
         window = StationWindow(station, settings)

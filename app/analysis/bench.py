@@ -105,31 +105,35 @@ def _percentile(values: list[float], q: float) -> float | None:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
+def bench_station(opts: BenchOptions, tmp: Path) -> LiveStation:
+    """A station (not started) playing ``opts.streams`` copies of the clip as live cameras."""
+    source = opts.source or make_bench_clip(tmp)
+    if not Path(source).is_file():
+        raise UserError(f"bench source not found: {source}")
+    cams = tuple(
+        CameraConfig(
+            id=f"b{i + 1:02d}",
+            name=f"bench {i + 1}",
+            site="bench",
+            source=str(source),
+            analysis_fps=opts.analysis_fps,
+        )
+        for i in range(opts.streams)
+    )
+    cfg = StationConfig(sites=(SiteConfig("bench", "Bench"),), cameras=cams)
+    options = StationOptions(
+        db_path=tmp / "bench.sqlite3",
+        analysis_mode=opts.analysis_mode,
+        detector_preset=opts.detector_preset,
+        media_dir=tmp,
+        event_clips=False,
+    )
+    return LiveStation(cfg, options)
+
+
 def run_pipeline_bench(opts: BenchOptions, progress: Any = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="vigil-bench-") as tmp:
-        source = opts.source or make_bench_clip(Path(tmp))
-        if not Path(source).is_file():
-            raise UserError(f"bench source not found: {source}")
-        cams = tuple(
-            CameraConfig(
-                id=f"b{i + 1:02d}",
-                name=f"bench {i + 1}",
-                site="bench",
-                source=str(source),
-                analysis_fps=opts.analysis_fps,
-            )
-            for i in range(opts.streams)
-        )
-        cfg = StationConfig(sites=(SiteConfig("bench", "Bench"),), cameras=cams)
-        station = LiveStation(
-            cfg,
-            StationOptions(
-                db_path=Path(tmp) / "bench.sqlite3",
-                analysis_mode=opts.analysis_mode,
-                detector_preset=opts.detector_preset,
-            ),
-        )
-        return _measure(station, opts, progress)
+        return _measure(bench_station(opts, Path(tmp)), opts, progress)
 
 
 def _measure(station: LiveStation, opts: BenchOptions, progress: Any) -> dict[str, Any]:

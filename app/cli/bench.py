@@ -30,6 +30,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--preset", default="auto", help="detector preset: auto (default), live, fast, balanced, accurate"
     )
     p.add_argument(
+        "--gui",
+        action="store_true",
+        help="instead: the station window on a 4x4 wall of --streams cameras (run under Xvfb or a "
+        "desktop): event-loop stall p50/p99 and painted fps per tile",
+    )
+    p.add_argument(
+        "--compliance",
+        type=int,
+        default=0,
+        metavar="ROWS",
+        help="instead: compliance query speed on a generated table of ROWS minute rows",
+    )
+    p.add_argument(
         "--clips",
         action="store_true",
         help="instead: recording CPU for --streams cameras and export speed (10-minute 720p clip)",
@@ -41,6 +54,16 @@ def main(args: argparse.Namespace) -> int:
     if args.streams < 1:
         print("vigil bench: --streams must be at least 1", file=sys.stderr)
         return 2
+    if args.gui:
+        return _gui_bench(args)
+    if args.compliance:
+        import tempfile
+
+        from app.store.compliance_bench import run_compliance_bench
+
+        with tempfile.TemporaryDirectory(prefix="vigil-bench-") as tmp:
+            print(json.dumps(run_compliance_bench(args.compliance, Path(tmp) / "c.sqlite3"), indent=2))
+        return 0
     if args.clips:
         from app.clips.bench import run_clip_bench
 
@@ -81,3 +104,28 @@ def _print(report: dict[str, Any], as_json: bool) -> None:
     print(
         f"  peak RSS            {report['peak_rss_mb']} MB (growth after warm-up {report['rss_growth_mb']} MB)"
     )
+
+
+def _gui_bench(args: argparse.Namespace) -> int:
+    """The real window on a real station: N live copies of the clip, analysis on."""
+    import tempfile
+
+    from app.analysis.bench import bench_station
+    from widgets.bench_gui import run_gui_bench
+
+    opts = BenchOptions(
+        streams=args.streams,
+        source=args.source,
+        analysis_fps=args.analysis_fps,
+        analysis_mode=args.analysis,
+        detector_preset=args.preset,
+    )
+    with tempfile.TemporaryDirectory(prefix="vigil-bench-") as tmp:
+        station = bench_station(opts, Path(tmp)).start()
+        try:
+            station.wait_ready(120)
+            report = run_gui_bench(station, seconds=args.seconds, grid="4x4")
+        finally:
+            station.stop()
+    print(json.dumps(report, indent=2))
+    return 0
