@@ -95,6 +95,8 @@ class MaskClassifier:
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.log_severity_level = 3
         chosen = choose_providers(providers)
+        if "DmlExecutionProvider" in chosen:
+            opts.enable_mem_pattern = False  # DirectML needs no memory pattern and sequential execution
         try:
             self._session = ort.InferenceSession(str(path), opts, providers=chosen)
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidProtobuf/... types
