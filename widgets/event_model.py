@@ -6,6 +6,7 @@ GUI-thread only: events arrive through a queued signal from the station listener
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import (
@@ -20,6 +21,7 @@ from PySide6.QtGui import QColor, QImage, QPixmap
 from app.config import StationConfig
 from app.domain import Event, EventKind
 from app.logs import redact
+from widgets.stored_events import StoredEvent
 
 KIND_TEXT: dict[EventKind, str] = {
     EventKind.NO_MASK: "No mask",
@@ -51,6 +53,8 @@ class _Row:
     event: Event
     acknowledged: bool = False
     thumb: QPixmap | None = None
+    event_id: int | None = None  # the stored row (preloaded, or found when needed)
+    acknowledged_by: str | None = None
 
 
 class EventTableModel(QAbstractTableModel):
@@ -79,17 +83,47 @@ class EventTableModel(QAbstractTableModel):
             del self._rows[self._max_rows :]
             self.endRemoveRows()
 
+    def add_stored(self, items: Sequence[StoredEvent]) -> int:
+        """Merge events read back from the store (at start) under the live ones, newest first; an event
+        that already arrived live is not listed twice. Returns how many were added."""
+        live = {_key(r.event): r for r in self._rows}
+        added = []
+        for item in items:
+            row = live.get(_key(item.event))
+            if row is not None:
+                row.event_id = item.event_id
+                continue
+            acked = item.acknowledged_by is not None
+            added.append(_Row(item.event, acked, None, item.event_id, item.acknowledged_by))
+        if not added:
+            return 0
+        self.beginResetModel()
+        self._rows = sorted([*self._rows, *added], key=lambda r: r.event.at, reverse=True)[: self._max_rows]
+        self.endResetModel()
+        return len(added)
+
     def event_at(self, row: int) -> Event:
         return self._rows[row].event
+
+    def event_id_at(self, row: int) -> int | None:
+        return self._rows[row].event_id
+
+    def set_event_id(self, row: int, event_id: int) -> None:
+        self._rows[row].event_id = event_id
+
+    def row_of(self, event: Event) -> int:
+        """Row of ``event`` (the same object), -1 if it fell off the list."""
+        return next((i for i, r in enumerate(self._rows) if r.event is event), -1)
 
     def is_acknowledged(self, row: int) -> bool:
         return self._rows[row].acknowledged
 
-    def acknowledge(self, row: int) -> Event | None:
-        """Mark row acknowledged; returns the event if it was not acknowledged before."""
+    def acknowledge(self, row: int, by: str = "") -> Event | None:
+        """Mark row acknowledged (by user ``by``); returns the event if it was not acknowledged before."""
         if not 0 <= row < len(self._rows) or self._rows[row].acknowledged:
             return None
         self._rows[row].acknowledged = True
+        self._rows[row].acknowledged_by = by or None
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.COLUMNS) - 1))
         return self._rows[row].event
 
@@ -128,7 +162,7 @@ class EventTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and col == 2:
             return KIND_COLOUR[ev.kind]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(ev)
+            return self._tooltip(row)
         if role == EventRole:
             return ev
         if role == CameraRole:
@@ -147,7 +181,8 @@ class EventTableModel(QAbstractTableModel):
             return time.strftime("%H:%M:%S", time.localtime(ev.at))
         if col == 2:
             track = f"  #{ev.track_id}" if ev.track_id is not None else ""
-            return KIND_TEXT[ev.kind] + track
+            listed = ev.details.get("watchlist") if ev.kind is EventKind.WATCHLIST_MATCH else None
+            return KIND_TEXT[ev.kind] + (f" · {listed}" if listed else "") + track
         if col == 3:
             return self.camera_name(ev.camera_id)
         if col == 4:
@@ -157,11 +192,13 @@ class EventTableModel(QAbstractTableModel):
             return "✓" if row.acknowledged else ("!" if ev.kind in ALERT_KINDS else "")
         return None
 
-    def _tooltip(self, ev: Event) -> str:
+    def _tooltip(self, row: _Row) -> str:
+        ev = row.event
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ev.at))
         message = ev.details.get("message", "")
+        acked = f"  (acknowledged by {row.acknowledged_by})" if row.acknowledged_by else ""
         return redact(
-            f"{KIND_TEXT[ev.kind]} on {self.camera_name(ev.camera_id)} at {when}  {message}".strip()
+            f"{KIND_TEXT[ev.kind]} on {self.camera_name(ev.camera_id)} at {when}  {message}".strip() + acked
         )
 
     def _thumbnail(self, row: _Row) -> QPixmap | None:
@@ -177,6 +214,10 @@ class EventTableModel(QAbstractTableModel):
                     )
                 )
         return row.thumb
+
+
+def _key(ev: Event) -> tuple[str, str, int | None, int]:
+    return ev.camera_id, ev.kind.value, ev.track_id, round(ev.at * 1000)
 
 
 class EventFilterModel(QSortFilterProxyModel):

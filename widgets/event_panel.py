@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QModelIndex, QSize, Signal
+from PySide6.QtCore import QItemSelection, QModelIndex, QPoint, QSize, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -15,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import StationConfig
-from app.domain import EventKind
+from app.domain import Event, EventKind
 from widgets.event_model import ALERT_KINDS, KIND_TEXT, THUMB_PX, EventFilterModel, EventTableModel
 
 KIND_FILTERS: tuple[tuple[str, frozenset[EventKind] | None], ...] = (
@@ -31,6 +32,8 @@ class EventPanel(QWidget):
 
     camera_selected = Signal(object)  # camera id, or None when the selection is cleared
     acknowledged = Signal(object)  # Event
+    event_activated = Signal(object)  # Event: double-click or Enter on a row
+    context_menu_requested = Signal(object, QPoint)  # (Event, global position): right-click on a row
 
     def __init__(self, model: EventTableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -57,6 +60,12 @@ class EventPanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.setWordWrap(False)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_table_context_menu_requested)
+        self.table.doubleClicked.connect(self._on_table_double_clicked)
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            enter = QShortcut(QKeySequence(key), self.table, context=Qt.ShortcutContext.WidgetShortcut)
+            enter.activated.connect(self._on_enter_activated)
 
         filters = QHBoxLayout()
         for w in (self.site_filter, self.camera_filter, self.kind_filter):
@@ -92,7 +101,7 @@ class EventPanel(QWidget):
             combo.blockSignals(False)
         self._on_filter_changed()
 
-    def acknowledge_selected(self) -> bool:
+    def acknowledge_selected(self, by: str = "") -> bool:
         """Acknowledge the selected event, or the newest unacknowledged one when none is selected."""
         rows = self.table.selectionModel().selectedRows()
         if rows:
@@ -106,13 +115,37 @@ class EventPanel(QWidget):
                 ),
                 -1,
             )
-        event = self.model.acknowledge(source_row)
+        event = self.model.acknowledge(source_row, by)
         if event is not None:
             self.acknowledged.emit(event)
         return event is not None
 
     def select_row(self, proxy_row: int) -> None:
         self.table.selectRow(proxy_row)
+
+    def selected_event(self) -> Event | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.event_at(self.proxy.mapToSource(rows[0]).row()) if rows else None
+
+    def _event_of(self, index: QModelIndex) -> Event | None:
+        return self.model.event_at(self.proxy.mapToSource(index).row()) if index.isValid() else None
+
+    def _on_table_double_clicked(self, index: QModelIndex) -> None:
+        event = self._event_of(index)
+        if event is not None:
+            self.event_activated.emit(event)
+
+    def _on_enter_activated(self) -> None:
+        event = self._event_of(self.table.currentIndex())
+        if event is not None:
+            self.event_activated.emit(event)
+
+    def _on_table_context_menu_requested(self, pos: QPoint) -> None:
+        index = self.table.indexAt(pos)
+        event = self._event_of(index)
+        if event is not None:
+            self.table.selectRow(index.row())
+            self.context_menu_requested.emit(event, self.table.viewport().mapToGlobal(pos))
 
     def _on_filter_changed(self, *_: object) -> None:
         self.proxy.set_site(self.site_filter.currentData())

@@ -8,25 +8,32 @@ import logging
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, Signal
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from app.config import StationConfig
 from app.domain import CameraStatus, Event, EventKind, Health
 from app.errors import UserError
 from app.logs import redact
+from app.security.roles import Permission
+from app.security.session import Session
 from app.station_api import Station
+from app.store.queries import StoreReader
 from widgets.alerts import AlertSettings, AlertSound
 from widgets.camera_grid import CameraGrid
 from widgets.camera_list import CameraList
 from widgets.camera_manager import CameraManagerDialog
+from widgets.compliance_tab import ComplianceTab
 from widgets.display_clock import DisplayClock
 from widgets.event_model import EventTableModel
 from widgets.event_panel import EventPanel
 from widgets.grid_layouts import LayoutStore
 from widgets.notices import NoticeStrip
+from widgets.role_actions import RoleActions
+from widgets.session_gate import LockBanner, SessionGate, WindowServices
 from widgets.station_bridge import StationBridge
 from widgets.status_bar import StationStatusBar
+from widgets.stored_events import EventPreloader, stored_event_id
 from widgets.wall_window import WallWindow
 from widgets.window_actions import WindowActions
 
@@ -49,9 +56,12 @@ class StationWindow(QMainWindow):
         save_config: SaveConfig | None = None,
         acknowledge: Acknowledge | None = None,
         hz: float = 30.0,
+        services: WindowServices | None = None,
     ) -> None:
         """``save_config`` writes the settings file; ``acknowledge`` records an acknowledged event (both
-        wired by app/cli/gui.py; without them the window only shows the change)."""
+        wired by app/cli/gui.py; without them the window only shows the change). With ``services`` the
+        window needs a login (``gate``) and offers the role-dependent actions; without, it is a bare wall
+        (benchmarks, widget tests)."""
         super().__init__()
         self.setWindowTitle("Vigil")
         self.setObjectName("StationWindow")
@@ -69,13 +79,22 @@ class StationWindow(QMainWindow):
         self._geometry_restored = False
 
         self.notices = NoticeStrip()
+        self.lock_banner = LockBanner()
         self.grid = CameraGrid(station)
+        self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.compliance = ComplianceTab(station.db_path(), station.config())
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("MainTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.grid, "Wall")
+        self.tabs.addTab(self.compliance, "Compliance")
         central = QWidget()
         box = QVBoxLayout(central)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(0)
+        box.addWidget(self.lock_banner)
         box.addWidget(self.notices)
-        box.addWidget(self.grid, 1)
+        box.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
 
         self.camera_list = CameraList(station)
@@ -87,11 +106,28 @@ class StationWindow(QMainWindow):
         self.status = StationStatusBar(station)
         self.setStatusBar(self.status)
         self.actions_ = WindowActions(self)
+        self.gate: SessionGate | None = None
+        self.roles: RoleActions | None = None
+        self._reader: StoreReader | None = None
+        if services is not None:
+            self.gate = SessionGate(services.accounts, self)
+            self.roles = RoleActions(self, self.gate, services)
+            self.gate.logged_in.connect(self._on_gate_logged_in)
+            self.gate.locked.connect(self._on_gate_locked)
+            self.gate.login_cancelled.connect(self.close)
+            self.lock_banner.login_button.clicked.connect(lambda *_: self.gate and self.gate.request_login())
+            self.roles.set_locked(True)
 
         self.bridge.event_received.connect(self._on_bridge_event_received)
         self.bridge.status_changed.connect(self._on_bridge_status_changed)
         self.event_panel.camera_selected.connect(self.highlight_camera)
         self.event_panel.acknowledged.connect(self._on_event_panel_acknowledged)
+        self.event_panel.event_activated.connect(self._on_event_panel_event_activated)
+        self.event_panel.context_menu_requested.connect(self._on_event_panel_context_menu_requested)
+        self.grid.customContextMenuRequested.connect(self._on_grid_context_menu_requested)
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
+        self.compliance.event_selected.connect(lambda ev: self.highlight_camera(ev.camera_id))
+        self.compliance.event_menu_requested.connect(self._on_compliance_event_menu_requested)
         self.camera_list.currentItemChanged.connect(self._on_camera_list_current_changed)
         self.grid.camera_clicked.connect(self._on_grid_camera_clicked)
         self.config_applied.connect(self._on_config_applied)
@@ -101,6 +137,11 @@ class StationWindow(QMainWindow):
             self.grid.apply_named(current)
         self.clock.register(self.grid.refresh)
         self.clock.start()
+        self.preloader: EventPreloader | None = None
+        if station.db_path():
+            self.preloader = EventPreloader(station.db_path(), parent=self)
+            self.preloader.loaded.connect(self._on_preloader_loaded)
+            self.preloader.start()
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -159,8 +200,50 @@ class StationWindow(QMainWindow):
             self.notices.notify(f"{name} is back: {status.message}", "info")
 
     def acknowledge(self) -> None:
-        if not self.event_panel.acknowledge_selected():
+        by = ""
+        if self.gate is not None:
+            try:
+                by = self.gate.require(Permission.ACKNOWLEDGE, "events")
+            except UserError as exc:
+                self.notices.notify(str(exc), "warning")
+                return
+        if not self.event_panel.acknowledge_selected(by):
             self.notices.notify("Nothing to acknowledge.", "info")
+
+    def _on_preloader_loaded(self, items: list) -> None:
+        added = self.events.add_stored(items)
+        if added:
+            log.info("listed %d stored events from before this start", added)
+
+    def stored_id(self, event: Event) -> int | None:
+        """The id of ``event``'s row in the store (None while the writer has not committed it)."""
+        row = self.events.row_of(event)
+        if row >= 0 and self.events.event_id_at(row) is not None:
+            return self.events.event_id_at(row)
+        try:
+            if self._reader is None:
+                self._reader = StoreReader(self.station.db_path())
+            found = stored_event_id(self._reader, event)
+        except UserError as exc:
+            self.notices.notify(str(exc), "error")
+            return None
+        if found is not None and row >= 0:
+            self.events.set_event_id(row, found)
+        return found
+
+    def _on_event_panel_event_activated(self, event: Event) -> None:
+        if event.kind is EventKind.WATCHLIST_MATCH and self.roles is not None:
+            self.roles.review_event(event)
+        else:
+            self.show_camera(event.camera_id)
+
+    def _on_event_panel_context_menu_requested(self, event: Event, where: QPoint) -> None:
+        if self.roles is not None:
+            self.roles.event_menu(event, where)
+
+    def _on_grid_context_menu_requested(self, pos: QPoint) -> None:
+        if self.roles is not None:
+            self.roles.tile_menu(pos)
 
     def _on_event_panel_acknowledged(self, event: Event) -> None:
         if self._acknowledge is None:
@@ -175,6 +258,41 @@ class StationWindow(QMainWindow):
                 f"Could not record the acknowledgement ({type(exc).__name__}); see the log.", "error"
             )
 
+    def show_camera(self, camera_id: str) -> None:
+        """Back to the wall with ``camera_id`` outlined and selected in the camera list."""
+        self.show_wall()
+        self.highlight_camera(camera_id)
+        self.camera_list.select_camera(camera_id)
+
+    # -- compliance tab -----------------------------------------------------------------------------
+    def show_wall(self) -> None:
+        self.tabs.setCurrentIndex(0)
+
+    def show_compliance(self) -> ComplianceTab:
+        self.tabs.setCurrentIndex(1)
+        return self.compliance
+
+    def toggle_compliance(self) -> None:
+        self.tabs.setCurrentIndex(1 - self.tabs.currentIndex())
+
+    def _on_tabs_current_changed(self, index: int) -> None:
+        self.compliance.set_active(index == 1)
+
+    def _on_compliance_event_menu_requested(self, event: Event, where: QPoint) -> None:
+        if self.roles is not None:
+            self.roles.event_menu(event, where)
+
+    # -- session ------------------------------------------------------------------------------------
+    def _on_gate_logged_in(self, session: Session) -> None:
+        assert self.roles is not None
+        self.roles.set_locked(False)
+        self.setWindowTitle(f"Vigil - {session.user} ({session.role.value})")
+        self.notices.notify(f"Logged in as {session.user} ({session.role.value}).", "info")
+
+    def _on_gate_locked(self) -> None:
+        assert self.roles is not None
+        self.roles.set_locked(True)
+
     def _on_camera_list_current_changed(self, current, _previous) -> None:  # noqa: ANN001
         self.highlight_camera(current.data(Qt.ItemDataRole.UserRole) if current is not None else None)
 
@@ -182,7 +300,9 @@ class StationWindow(QMainWindow):
         self.camera_list.select_camera(camera_id)
 
     # -- cameras ------------------------------------------------------------------------------------
-    def open_camera_manager(self) -> CameraManagerDialog:
+    def open_camera_manager(self) -> CameraManagerDialog | None:
+        if self.roles is not None and self.roles.allowed(Permission.MANAGE_CAMERAS, "cameras") is None:
+            return None
         if self.manager is None:
             self.manager = CameraManagerDialog(self.station.config(), self)
             self.manager.config_saved.connect(self._on_manager_config_saved)
@@ -227,6 +347,7 @@ class StationWindow(QMainWindow):
             grid.reload_feeds()
         self.camera_list.reload()
         self.event_panel.set_config(config)
+        self.compliance.set_config(config)
         self.status.update_figures()
         self.notices.notify(f"Camera settings applied: {len(self.station.feeds())} cameras running.", "info")
 
@@ -283,5 +404,12 @@ class StationWindow(QMainWindow):
             wall.close()
         if self.manager is not None:
             self.manager.close()
+        if self.roles is not None:
+            self.roles.close_all()
+        if self.gate is not None:
+            self.gate.shut_down()
+        self.compliance.close_view()
+        if self._reader is not None:
+            self._reader.close()
         super().closeEvent(event)
         self.closed.emit()

@@ -45,6 +45,8 @@ class WindowActions:
         self.carousel = self._action(view, "Carousel in the last tile", self._apply_carousel, "C")
         self.carousel.setCheckable(True)
         view.addSeparator()
+        self.compliance = self._action(view, "Compliance timeline / wall", window.toggle_compliance, "Ctrl+T")
+        view.addSeparator()
         view.addAction(window.camera_dock.toggleViewAction())
         view.addAction(window.events_dock.toggleViewAction())
 
@@ -57,6 +59,7 @@ class WindowActions:
         self.manage.setIcon(icon("camera"))
 
         events = bar.addMenu("&Events")
+        self.events_menu = events
         self.ack = self._action(
             events, "Acknowledge event", window.acknowledge, QKeySequence(Qt.Key.Key_Space), "A"
         )
@@ -153,6 +156,7 @@ class WindowActions:
             self.leave_full_screen()
         else:
             # A pure wall: hide the chrome, keep every shortcut (they are window actions).
+            self.w.show_wall()
             self._hidden_for_full_screen = [
                 x
                 for x in (
@@ -161,6 +165,7 @@ class WindowActions:
                     self.w.camera_dock,
                     self.w.events_dock,
                     self.w.statusBar(),
+                    self.w.tabs.tabBar(),
                 )
                 if x.isVisible()
             ]

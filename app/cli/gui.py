@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -51,6 +52,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="also open a full-screen wall on screen N (1-based; repeatable)",
     )
     p.add_argument("--full-screen", action="store_true", help="start the main window full screen (F11)")
+    p.add_argument(
+        "--user",
+        default=os.environ.get("VIGIL_USER"),
+        metavar="NAME",
+        help="log in as NAME without the dialog when VIGIL_PASSWORD holds the password "
+        "(else the login dialog asks, with NAME filled in)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log to stderr too")
 
 
@@ -79,8 +87,9 @@ def without_session(config: StationConfig, saved: StationConfig, session: Statio
     return replace(config, cameras=cameras, sites=sites)
 
 
-def make_acknowledger(station: Any, by: str) -> Callable[[Event], None]:
-    """Events reach the window before the store gives them an id: find the stored row, then acknowledge."""
+def make_acknowledger(station: Any, by: str | Callable[[], str]) -> Callable[[Event], None]:
+    """Events reach the window before the store gives them an id: find the stored row, then acknowledge
+    in the name of ``by`` (a user name, or a function giving the logged-in user's)."""
     from app.store.queries import StoreReader
 
     reader: StoreReader | None = None
@@ -93,7 +102,7 @@ def make_acknowledger(station: Any, by: str) -> Callable[[Event], None]:
         row = next((r for r in rows if abs(r.at - event.at) < 1e-3 and r.track_id == event.track_id), None)
         if row is None:
             raise UserError("this event is not in the database yet; acknowledge it again in a moment")
-        station.acknowledge_event(row.id, by)
+        station.acknowledge_event(row.id, by() if callable(by) else by)
 
     return acknowledge
 
@@ -120,15 +129,25 @@ def main(args: argparse.Namespace) -> int:
     apply_theme(app)
     station = start_station(config, StationOptions(db_path=args.db, analysis_mode=args.analysis))
     try:
+        services = make_services(station, config)
+        session = _env_login(services, args.user)  # before any window: a wrong password is a plain error
         settings_file = paths.config_dir() / "gui.ini"
         settings = QSettings(str(settings_file), QSettings.Format.IniFormat)
+        windows: list[StationWindow] = []
         window = StationWindow(
             station,
             settings,
             save_config=lambda cfg: _save(without_session(cfg, saved, config), args.config),
-            acknowledge=make_acknowledger(station, _operator()),
+            acknowledge=make_acknowledger(station, lambda: _session_user(windows)),
+            services=services,
         )
+        windows.append(window)
         window.show()
+        assert window.gate is not None
+        if session is not None:
+            window.gate.set_session(session)
+        else:
+            window.gate.request_login(args.user or "")
         if args.full_screen:
             window.actions_.toggle_full_screen()
         screens = QGuiApplication.screens()
@@ -168,6 +187,51 @@ def main(args: argparse.Namespace) -> int:
 
 def _save(config: StationConfig, path: Path | None) -> None:
     save_config(config, path)
+
+
+def make_services(station: Any, config: StationConfig) -> Any:
+    """Accounts, watchlists and evidence export over the running station's store (writes go through its
+    writer thread; exports and their failures are audited there)."""
+    from app.clips.audit import WriterAuditSink
+    from app.clips.export import Exporter
+    from app.security.db import WriterRunner
+    from app.watchlist.service import AccountService, WatchlistService
+    from widgets.session_gate import WindowServices
+
+    runner = WriterRunner(station.writer)
+    model = config.analysis.embedding_model
+    watchlists = (
+        WatchlistService.from_model(runner, model, config.analysis.embedding_sha256)
+        if model
+        else WatchlistService(runner)
+    )
+    exporter = Exporter(
+        Path(station.db_path()),
+        station.recordings_dir,
+        WriterAuditSink(station.writer),
+        camera_names={c.id: c.name for c in config.cameras},
+    )
+    return WindowServices(AccountService(runner), watchlists, exporter)
+
+
+def _env_login(services: Any, user: str | None) -> Any:
+    """``--user NAME`` with the password in VIGIL_PASSWORD: log in without the dialog (else None)."""
+    from app.security.prompt import PASSWORD_ENV
+
+    password = os.environ.get(PASSWORD_ENV)
+    if not user or password is None:
+        return None
+    if not services.accounts.has_users():
+        raise UserError(
+            "no accounts yet: start vigil without --user to create the admin account, "
+            "or run 'vigil users add NAME --role admin' first"
+        )
+    return services.accounts.login(user, password)
+
+
+def _session_user(windows: list[Any]) -> str:
+    gate = windows[0].gate if windows else None
+    return (gate.user() if gate is not None else "") or _operator()
 
 
 def _operator() -> str:

@@ -1,0 +1,309 @@
+"""ExportDialog: cut recorded video of some cameras and a time range into an evidence package.
+
+The dialog only collects the request and shows progress; ``app.clips.export.Exporter`` does the work (in a
+background thread), writes the manifest and audits every export and every failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from PySide6.QtCore import QDateTime, QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDateTimeEdit,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.clips.export import Exporter, ExportProgress, ExportRequest, ExportResult
+from app.clips.ffmpeg import CancelledError
+from app.errors import UserError
+
+log = logging.getLogger(__name__)
+Authorise = Callable[[], str]  # returns the acting user, or raises UserError (PermissionDenied)
+
+
+class _JobSignals(QObject):
+    """Lives on the GUI thread; the worker emits, so the connections are queued."""
+
+    progressed = Signal(object)  # ExportProgress
+    succeeded = Signal(object)  # ExportResult
+    failed = Signal(str, bool)  # message, cancelled
+
+
+class ExportDialog(QDialog):
+    """``ExportDialog(exporter, cameras, selected, start, end, out_dir, authorise)``; ``cameras`` are
+    (id, name) pairs; times are UTC epoch seconds, shown in local time to the second."""
+
+    exported = Signal(object)  # ExportResult
+
+    def __init__(
+        self,
+        exporter: Exporter,
+        cameras: Sequence[tuple[str, str]],
+        selected: Sequence[str],
+        span: tuple[float, float],
+        out_dir: Path,
+        authorise: Authorise | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export evidence")
+        self.setObjectName("ExportDialog")
+        self._exporter = exporter
+        self._authorise = authorise
+        self._cancel: threading.Event | None = None
+        self._thread: threading.Thread | None = None
+        self.result_: ExportResult | None = None
+        self._signals = _JobSignals(self)
+        self._signals.progressed.connect(self._on_job_progressed)
+        self._signals.succeeded.connect(self._on_job_succeeded)
+        self._signals.failed.connect(self._on_job_failed)
+
+        self.camera_list = QListWidget()
+        for cid, name in cameras:
+            item = QListWidgetItem(f"{name}  ({cid})" if name != cid else cid)
+            item.setData(Qt.ItemDataRole.UserRole, cid)
+            item.setCheckState(Qt.CheckState.Checked if cid in selected else Qt.CheckState.Unchecked)
+            self.camera_list.addItem(item)
+        self.camera_list.setMaximumHeight(110)
+        start, end = span
+        self.from_edit, self.to_edit = _time_edit(math.floor(start)), _time_edit(math.ceil(end))
+        self.utc_label = QLabel()
+        self.utc_label.setObjectName("ExportUtc")
+        self.from_edit.dateTimeChanged.connect(self._update_utc)
+        self.to_edit.dateTimeChanged.connect(self._update_utc)
+        self.overlays_check = QCheckBox("Burn in time, camera name and face boxes")
+        self.blur_check = QCheckBox("Blur every face")
+        self.reason_edit = QLineEdit()
+        self.reason_edit.setPlaceholderText("required, e.g. theft reported by shop 12")
+        self.case_edit = QLineEdit()
+        self.case_edit.setPlaceholderText("optional, e.g. PD-2025/0412")
+        self.out_edit = QLineEdit(str(out_dir))
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._on_browse_clicked)
+        out_row = QHBoxLayout()
+        out_row.addWidget(self.out_edit, 1)
+        out_row.addWidget(browse)
+
+        form = QFormLayout()
+        form.addRow("Cameras", self.camera_list)
+        form.addRow("From (local)", self.from_edit)
+        form.addRow("To (local)", self.to_edit)
+        form.addRow("", self.utc_label)
+        form.addRow("Options", self.overlays_check)
+        form.addRow("", self.blur_check)
+        form.addRow("Reason", self.reason_edit)
+        form.addRow("Case reference", self.case_edit)
+        form.addRow("Save in", out_row)
+
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        self.message = QLabel("Every export is written to the audit log with your name and the reason.")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.export_button = QPushButton("Export")
+        self.export_button.setDefault(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.close_button = QPushButton("Close")
+        self.export_button.clicked.connect(self.start_export)
+        self.cancel_button.clicked.connect(self.cancel_export)
+        self.close_button.clicked.connect(self.close)
+        self.cancel_button.setEnabled(False)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        for b in (self.export_button, self.cancel_button, self.close_button):
+            buttons.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.message)
+        layout.addLayout(buttons)
+        self._update_utc()
+        self.resize(560, self.sizeHint().height())
+
+    # ----- request ------------------------------------------------------------------------------------
+    def selected_cameras(self) -> tuple[str, ...]:
+        items = (self.camera_list.item(i) for i in range(self.camera_list.count()))
+        return tuple(
+            str(it.data(Qt.ItemDataRole.UserRole)) for it in items if it.checkState() == Qt.CheckState.Checked
+        )
+
+    def time_range(self) -> tuple[float, float]:
+        """(start, end) as UTC epoch seconds."""
+        return float(self.from_edit.dateTime().toSecsSinceEpoch()), float(
+            self.to_edit.dateTime().toSecsSinceEpoch()
+        )
+
+    def request(self, user: str = "") -> ExportRequest:
+        start, end = self.time_range()
+        return ExportRequest(
+            cameras=self.selected_cameras(),
+            start=start,
+            end=end,
+            out_dir=Path(self.out_edit.text().strip()).expanduser(),
+            reason=self.reason_edit.text().strip(),
+            case_ref=self.case_edit.text().strip(),
+            user=user,
+            overlays=self.overlays_check.isChecked(),
+            blur_faces=self.blur_check.isChecked(),
+        )
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # ----- run ----------------------------------------------------------------------------------------
+    def start_export(self) -> bool:
+        """Check the form and the user's right to export, then run the export in a background thread."""
+        if self.running:
+            return False
+        if not self.reason_edit.text().strip():
+            self._show_error("A reason is required: say why this footage is exported.")
+            self.reason_edit.setFocus()
+            return False
+        if not self.selected_cameras():
+            self._show_error("Choose at least one camera.")
+            return False
+        if not self.out_edit.text().strip():
+            self._show_error("Choose the folder to save the export in.")
+            return False
+        try:
+            user = self._authorise() if self._authorise is not None else ""
+        except UserError as exc:
+            self._show_error(str(exc))
+            return False
+        request = self.request(user)
+        self._cancel = threading.Event()
+        self.result_ = None
+        self._set_running(True)
+        self.message.setStyleSheet("")
+        self.message.setText("Exporting…")
+        self._thread = threading.Thread(
+            target=self._run, args=(request, self._cancel), name="vigil-export", daemon=True
+        )
+        self._thread.start()
+        return True
+
+    def cancel_export(self) -> None:
+        if self._cancel is not None and self.running:
+            self._cancel.set()
+            self.message.setText("Cancelling…")
+            self.cancel_button.setEnabled(False)
+
+    def wait(self, timeout: float = 30.0) -> bool:
+        """Join the worker (tests, and closing the dialog while an export is still cancelling)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return not self.running
+
+    def _run(self, request: ExportRequest, cancel: threading.Event) -> None:
+        """Worker thread: never touches a widget; reports through queued signals."""
+        try:
+            result = self._exporter.run(request, self._emit_progress, cancel)
+        except CancelledError:
+            self._emit(self._signals.failed, "Export cancelled; nothing was kept.", True)
+        except UserError as exc:
+            self._emit(self._signals.failed, str(exc), False)
+        except Exception as exc:  # a bug: logged with its traceback, shown in one line
+            log.exception("export failed")
+            self._emit(
+                self._signals.failed, f"Export failed ({type(exc).__name__}: {exc}); see the log.", False
+            )
+        else:
+            self._emit(self._signals.succeeded, result)
+
+    def _emit_progress(self, p: ExportProgress) -> None:
+        self._emit(self._signals.progressed, p)
+
+    @staticmethod
+    def _emit(signal, *args: object) -> None:  # noqa: ANN001 (SignalInstance)
+        with contextlib.suppress(RuntimeError):  # the dialog was deleted meanwhile
+            signal.emit(*args)
+
+    # ----- results (GUI thread) -----------------------------------------------------------------------
+    def _on_job_progressed(self, p: ExportProgress) -> None:
+        self.progress.setValue(int(p.fraction * 1000))
+        self.progress.setFormat(f"{p.fraction * 100:.0f} %  {p.camera_id}")
+
+    def _on_job_succeeded(self, result: ExportResult) -> None:
+        self._set_running(False)
+        self.result_ = result
+        self.progress.setValue(1000)
+        lines = [f"Saved in {result.folder}", f"Manifest SHA-256 {result.manifest_sha256}"]
+        for cid, gap in result.gaps:
+            lines.append(f"Not recorded on {cid}: {_local(gap.start)} – {_local(gap.end)}")
+        self.message.setStyleSheet("color: #7ee787")
+        self.message.setText("\n".join(lines))
+        self.export_button.setText("Export again")
+        self.exported.emit(result)
+
+    def _on_job_failed(self, message: str, cancelled: bool) -> None:
+        self._set_running(False)
+        self.progress.hide()
+        if cancelled:
+            self.message.setStyleSheet("")
+            self.message.setText(message)
+        else:
+            self._show_error(message)
+
+    def _show_error(self, text: str) -> None:
+        self.message.setStyleSheet("color: #ff7b72")
+        self.message.setText(text[:1].upper() + text[1:])
+
+    def _set_running(self, on: bool) -> None:
+        self.progress.setVisible(on or self.progress.value() > 0)
+        if on:
+            self.progress.setValue(0)
+        self.export_button.setEnabled(not on)
+        self.cancel_button.setEnabled(on)
+        for w in (self.camera_list, self.from_edit, self.to_edit, self.reason_edit, self.case_edit):
+            w.setEnabled(not on)
+
+    def _update_utc(self, *_: object) -> None:
+        start, end = self.time_range()
+        self.utc_label.setText(f"UTC {_utc(start)} → {_utc(end)}  ({max(0.0, end - start):.0f} s)")
+
+    def _on_browse_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Save the export in", self.out_edit.text())
+        if folder:
+            self.out_edit.setText(folder)
+
+    def closeEvent(self, event) -> None:  # noqa: N802, ANN001
+        if self.running:  # closing cancels: a half export is deleted by the Exporter
+            self.cancel_export()
+        super().closeEvent(event)
+
+
+def _time_edit(epoch: float) -> QDateTimeEdit:
+    edit = QDateTimeEdit(QDateTime.fromSecsSinceEpoch(int(epoch)))  # local time, as on the wall
+    edit.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
+    edit.setCalendarPopup(True)
+    return edit
+
+
+def _utc(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _local(t: float) -> str:
+    return datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M:%S")
