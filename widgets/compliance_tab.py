@@ -37,6 +37,7 @@ class ComplianceTab(QWidget):
             layout = self.layout()
             assert layout is not None
             layout.addWidget(self.view)
+            self.view.show()  # a child added to a visible parent shows only when told
         elif active and self.view is not None:
             self.view.reload()
         if self.view is not None:

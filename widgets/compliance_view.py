@@ -320,11 +320,10 @@ class ComplianceView(QWidget):
                 ev.acknowledged_by or "",
             )
             for c, text in enumerate(cells):
-                self.events.setItem(r, c, QTableWidgetItem(text))
-            # the window reads this to highlight the camera or export around the event
-            self.events.item(r, 0).setData(
-                Qt.ItemDataRole.UserRole, (ev.camera_id, ev.at, ev.kind.value, ev.track_id)
-            )
+                item = QTableWidgetItem(text)
+                if c == 0:  # the window reads this to highlight the camera or export around the event
+                    item.setData(Qt.ItemDataRole.UserRole, (ev.camera_id, ev.at, ev.kind.value, ev.track_id))
+                self.events.setItem(r, c, item)
         self.events.resizeColumnsToContents()
 
     def _on_report_button_clicked(self) -> None:

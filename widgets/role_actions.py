@@ -268,7 +268,8 @@ class RoleActions:
             self.dialogs.remove(widget)
 
     def close_all(self) -> None:
-        for widget in list(self.dialogs):
+        widgets, self.dialogs = self.dialogs, []
+        for widget in widgets:
             widget.close()
         if self.export_dialog is not None:
             self.export_dialog.close()

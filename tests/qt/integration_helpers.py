@@ -76,6 +76,8 @@ def running_window(qtbot, base: Path, source: Path, user: str | None = None) -> 
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)
+        window.activateWindow()  # window shortcuts need the active window
+        qtbot.waitUntil(window.isActiveWindow)
         rig = Rig(station, services, window)
         if user is not None:
             rig.login(user)
