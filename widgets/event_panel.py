@@ -48,6 +48,10 @@ class EventPanel(QWidget):
         self.kind_filter = QComboBox()
         for text, kinds in KIND_FILTERS:
             self.kind_filter.addItem(text, kinds)
+        for combo in (self.site_filter, self.camera_filter, self.kind_filter):
+            # long camera names must not widen the dock (it would squeeze the camera list to nothing)
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(6)
         self.table = QTableView()
         self.table.setModel(self.proxy)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

@@ -155,7 +155,7 @@ class LockBanner(QWidget):
 
     def show_locked(self, user: str) -> None:
         who = f"{user}'s session is locked" if user else "Nobody is logged in"
-        self.label.setText(f"🔒 {who}: the cameras keep running, the controls are off until someone logs in.")
+        self.label.setText(f"{who}: the cameras keep running, the controls are off until someone logs in.")
         self.show()
 
 
