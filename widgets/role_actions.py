@@ -77,7 +77,7 @@ class RoleActions:
             widget.setEnabled(not locked)
         if locked:
             w.show_wall()
-            self.close_all()
+            self.close_all(keep_running_export=True)
             if w.manager is not None:
                 w.manager.close()
             w.lock_banner.show_locked(self.gate.user())
@@ -267,12 +267,16 @@ class RoleActions:
         if widget in self.dialogs:
             self.dialogs.remove(widget)
 
-    def close_all(self) -> None:
+    def close_all(self, keep_running_export: bool = False) -> None:
+        """Close the dialogs opened from the window; on lock, a running export (already authorised)
+        finishes and is audited; on window close it is cancelled (closing the dialog cancels)."""
         widgets, self.dialogs = self.dialogs, []
         for widget in widgets:
             widget.close()
-        if self.export_dialog is not None:
-            self.export_dialog.close()
+        dialog = self.export_dialog
+        if dialog is not None and not (keep_running_export and dialog.running):
+            dialog.close()
+            dialog.wait(10.0)  # the cancelled export deletes its part folder before the station stops
 
     def tile_menu(self, pos: QPoint) -> QMenu | None:
         """Right-click on a tile of the wall (``pos`` in grid coordinates)."""

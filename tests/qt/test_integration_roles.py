@@ -150,6 +150,11 @@ def test_compliance_tab_toggles_with_ctrl_t_and_hides_reports_from_operators(
         rig.login("sue")
         w.show_compliance()
         assert view.report_button.isVisible()
+        event = w.compliance.event_at(0)
+        assert event is not None and event.camera_id == "cam1" and event.at == T0
+        menu = w.roles.event_menu(event, QPoint(0, 0))
+        assert [a.text() for a in menu.actions()] == ["Show the camera", "Export ±10 s…"]
+        menu.close()
 
 
 def test_admin_switches_matching_with_a_required_reason_and_opens_the_audit_log(
