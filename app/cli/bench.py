@@ -29,6 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--preset", default="auto", help="detector preset: auto (default), live, fast, balanced, accurate"
     )
+    p.add_argument("--mask", action="store_true", help="instead: mask classifier ms per face (1 thread)")
     p.add_argument(
         "--gui",
         action="store_true",
