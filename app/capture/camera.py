@@ -17,6 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from app.capture.lag import LagMonitor
 from app.capture.slot import LatestSlot
 from app.capture.source import SourceKind, diagnose_network, source_kind, validate_source
 from app.capture.watchdog import stall_watch
@@ -41,6 +42,7 @@ class CaptureOptions:
     jitter: float = 0.2  # +-20 % so that many cameras do not retry in lock-step
     max_width: int | None = None  # downscale wider frames after decoding (saves memory and analysis time)
     threads: int = 1  # decoder threads per capture: one each beats OpenCV's default with many streams
+    max_lag_s: float = 3.0  # a live stream read this far behind its own timestamps drops its backlog
 
 
 def backoff_delay(attempt: int, options: CaptureOptions, rand: float = 0.5) -> float:
@@ -297,9 +299,19 @@ class CameraCapture:
         if kind is SourceKind.FILE:
             self._read_file(cap)
             return
+        # MJPEG over HTTP has no real timestamps (FFmpeg invents them), so its lag cannot be measured.
+        lag = LagMonitor() if kind is SourceKind.NETWORK and not _is_mjpeg(cap) else None
         while not self._stop.is_set():
             started = time.monotonic()
             ok, img = cap.read()
+            if lag is not None and ok:
+                behind = lag.update(time.monotonic(), cap.get(cv2.CAP_PROP_POS_MSEC))
+                if behind > self.options.max_lag_s:
+                    with self._lock:
+                        self._skipped += 1
+                    raise _Ended(
+                        f"{self._shown}: decoding fell {behind:.1f} s behind the stream; dropped the backlog"
+                    )
             if not ok or img is None:
                 if kind is SourceKind.USB:
                     raise _Ended(f"{self._shown} stopped sending frames (unplugged?)")
@@ -360,3 +372,8 @@ class CameraCapture:
         self.frames.put(Frame(self.camera.id, seq, img, captured_at=time.time(), captured_mono=now))
         if not live:
             self._set(Health.LIVE, f"live ({img.shape[1]}x{img.shape[0]})", cause="live")
+
+
+def _is_mjpeg(cap: cv2.VideoCapture) -> bool:
+    code = int(cap.get(cv2.CAP_PROP_FOURCC)) & 0xFFFFFFFF
+    return bytes((code >> (8 * i)) & 0xFF for i in range(4)).upper() in (b"MJPG", b"MJPEG"[:4])

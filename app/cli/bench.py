@@ -29,6 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--preset", default="auto", help="detector preset: auto (default), live, fast, balanced, accurate"
     )
+    p.add_argument("--mask", action="store_true", help="instead: mask classifier ms per face (1 thread)")
     p.add_argument(
         "--gui",
         action="store_true",
@@ -54,6 +55,13 @@ def main(args: argparse.Namespace) -> int:
     if args.streams < 1:
         print("vigil bench: --streams must be at least 1", file=sys.stderr)
         return 2
+    if args.mask:
+        from models.mask_classifier import MaskClassifier, benchmark_ms_per_face
+
+        clf = MaskClassifier(threads=1)
+        ms = {str(b): round(benchmark_ms_per_face(clf, batch=b), 3) for b in (1, 16, 64)}
+        print(json.dumps({"ms_per_face_by_batch": ms, "providers": clf.providers}, indent=2))
+        return 0
     if args.gui:
         return _gui_bench(args)
     if args.compliance:

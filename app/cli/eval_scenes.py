@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from app.analysis.scenes_eval import (
     SIZE_BUCKETS,
@@ -37,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--limit", type=int, default=0, metavar="N", help="score only the first N images")
     parser.add_argument("--min-score", type=float, default=None, help="override the preset's score threshold")
+    parser.add_argument(
+        "--no-mask", action="store_true", help="detection only (mask_accuracy null; no classifier run)"
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -54,8 +58,9 @@ def main(args: argparse.Namespace) -> int:
     from models.face_detector import create_detector  # heavy (mediapipe), only when really evaluating
 
     detector = create_detector(args.preset, min_score=args.min_score)
+    classify = None if args.no_mask else _mask_judge()
     try:
-        report = evaluate(scenes, detector.detect, progress=_progress(len(scenes)))
+        report = evaluate(scenes, detector.detect, classify, progress=_progress(len(scenes)))
         report.problems[:0] = problems
         report.extra = {
             "preset": args.preset,
@@ -122,3 +127,16 @@ def format_table(report: ScenesReport) -> str:
         lines.append(f"unreadable ({len(report.problems)}):")
         lines.extend(f"  {p.path}: {p.reason}" for p in report.problems)
     return "\n".join(lines)
+
+
+def _mask_judge() -> Any:
+    """The run-time mask path (crop, quality gate, classifier) as eval's ``classify`` callback."""
+    from app.config import AnalysisConfig
+    from models.mask_classifier import MaskClassifier
+
+    classifier, cfg = MaskClassifier(), AnalysisConfig()
+
+    def classify(image: Any, detections: Any) -> list[Any]:
+        return [state for state, _ in classifier.classify_faces(image, detections, cfg)]
+
+    return classify

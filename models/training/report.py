@@ -101,7 +101,32 @@ def evaluate(model: Path, data: dict[str, dict[str, np.ndarray]], split: str = "
     all_faces = sc["split"] == split
     out["scenes_detect_rate"] = float(sc["detected"][all_faces].mean())
     out["scenes_detect_rate32"] = float(sc["detected"][all_faces & (sc["gt_px"] >= 32)].mean())
+    out["occluders"] = occluder_check(clf, m, split)
     out["ms_per_face"] = benchmark_ms_per_face(clf, batch=16, repeats=200)
+    return out
+
+
+def occluder_check(
+    clf: MaskClassifier, m: dict[str, np.ndarray], split: str
+) -> dict[str, tuple[float, float]]:
+    """Share of the split's no_mask face crops still called no_mask / called mask with each painted occluder.
+
+    The occluders come from the same generator as in training, so this checks the model learnt them, not
+    that it handles real hands, beards or scarves.
+    """
+    from models.training.augment import DEFAULT_MOUTH, OCCLUDERS
+
+    idx = np.nonzero((m["split"] == split) & (m["label"] == 1))[0]
+    out = {}
+    for paint in OCCLUDERS:
+        rng = np.random.default_rng(123)
+        crops = []
+        for i in idx:
+            mouth = tuple(m["mouth"][i]) if np.isfinite(m["mouth"][i][0]) else DEFAULT_MOUTH
+            crops.append(paint(m["crops"][i], mouth, rng))
+        pred = clf.classify(crops).argmax(axis=1)
+        out[paint.__name__] = (float((pred == 1).mean()), float((pred == 0).mean()))
+    out["none"] = (float((clf.classify([m["crops"][i] for i in idx]).argmax(axis=1) == 1).mean()), 0.0)
     return out
 
 
