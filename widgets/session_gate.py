@@ -13,7 +13,6 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from app.clips.export import Exporter
-from app.errors import UserError
 from app.security.roles import Permission
 from app.security.session import Session, require
 from app.watchlist.service import AccountService, WatchlistService
@@ -157,8 +156,3 @@ class LockBanner(QWidget):
         who = f"{user}'s session is locked" if user else "Nobody is logged in"
         self.label.setText(f"{who}: the cameras keep running, the controls are off until someone logs in.")
         self.show()
-
-
-def permission_message(exc: UserError) -> str:
-    """One line for the notice strip (the refusal has already been audited by the core)."""
-    return str(exc)[:1].upper() + str(exc)[1:]
