@@ -19,6 +19,7 @@ from app.analysis.engine import AnalysisOutput
 from app.analysis.process import PooledAnalysisRunner, ProcessAnalysisRunner
 from app.analysis.rules import CameraHealthRules
 from app.analysis.spec import EngineSpec
+from app.analysis.tracker import TrackerOptions
 from app.analysis.worker import AnalysisRunner, ThreadAnalysisRunner
 from app.capture.camera import CameraCapture, CaptureOptions
 from app.capture.slot import LatestSlot
@@ -224,6 +225,7 @@ class LiveStation:
         spec = EngineSpec(
             analysis=self._config.analysis,
             detector_preset=resolve_preset(self.options.detector_preset, self._config),
+            tracker=TrackerOptions(lost_after_s=self._config.analysis.lost_track_s),
             mask_enabled=self.options.mask_enabled,
             db_path=str(self._db_path),
         )
@@ -327,6 +329,8 @@ PRESET_COST_MS = {"live": 6.0, "fast": 60.0}
 def resolve_preset(preset: str, config: StationConfig) -> str:
     """``auto``: the tiled ``fast`` preset while the cameras' total analysis rate leaves CPU to spare,
     else whole-frame ``live`` (decoding and the window need the rest)."""
+    if preset == "auto":
+        preset = config.analysis.detector_preset
     if preset != "auto":
         return preset
     rate = sum(c.analysis_fps for c in config.cameras if c.enabled)

@@ -57,7 +57,8 @@ class CameraConfig:
 class AnalysisConfig:
     """Detector and quality-gate thresholds."""
 
-    detector_min_score: float = 0.5
+    detector_preset: str = "auto"  # auto | live | fast | balanced | accurate (README: Face detection)
+    detector_min_score: float = 0.0  # whole-frame score threshold; 0: the preset's own
     min_face_px: int = 24  # smaller faces are 'uncertain' for mask verdicts
     blur_threshold: float = 30.0  # variance of Laplacian below this: 'uncertain'
     max_face_turn: float = 1.0  # head turn (nose offset per eye distance) above this: 'uncertain'
@@ -169,6 +170,15 @@ def _bool(v: Any) -> bool:
     return v
 
 
+def _one_of(*choices: str) -> Callable[[Any], str]:
+    def check(v: Any) -> str:
+        if not isinstance(v, str) or v not in choices:
+            raise _Invalid(f"must be one of {', '.join(choices)}, got {v!r}")
+        return v
+
+    return check
+
+
 def _text(v: Any) -> str:
     if not isinstance(v, str):
         raise _Invalid(f"must be a string in quotes, got {_show(v)}")
@@ -231,9 +241,12 @@ _CAMERA: Schema = {
     "record": _bool,
 }
 _ANALYSIS: Schema = {
+    "detector_preset": _one_of("auto", "live", "fast", "balanced", "accurate"),
     "detector_min_score": _number(0.0, 1.0),
     "min_face_px": _integer(4, 4096),
     "blur_threshold": _number(0.0, 100000.0),
+    "max_face_turn": _number(0.0, 10.0),
+    "min_mask_confidence": _number(0.0, 1.0),
     "lost_track_s": _number(0.1, 600.0),
     "embedding_model": _text,
     "embedding_sha256": _sha256,

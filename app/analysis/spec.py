@@ -43,7 +43,7 @@ def build_parts(spec: EngineSpec) -> EngineParts:
 def make_detector(spec: EngineSpec) -> FaceDetector:
     from models.face_detector import create_detector
 
-    return create_detector(spec.detector_preset)
+    return create_detector(spec.detector_preset, min_score=spec.analysis.detector_min_score or None)
 
 
 def make_mask_stage(spec: EngineSpec) -> MaskStage:

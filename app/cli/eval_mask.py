@@ -96,7 +96,7 @@ def evaluate(items: list[tuple[Path, int]], args: argparse.Namespace) -> _Tally:
     clf = MaskClassifier(args.model, threads=args.threads)
     tally = _Tally()
     pending: list[tuple[np.ndarray, Detection, int]] = []
-    with MediaPipeFaceDetector(min_score=cfg.detector_min_score) as detector:
+    with MediaPipeFaceDetector(min_score=cfg.detector_min_score or 0.5) as detector:
         for n, (path, truth) in enumerate(items, 1):
             if n % 50 == 0 or n == len(items):
                 print(f"eval-mask: {n}/{len(items)} images", file=sys.stderr, flush=True)

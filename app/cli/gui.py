@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from app import paths
-from app.config import SiteConfig, StationConfig, camera_from_source, load_config, save_config, with_cameras
+from app.cli._station_args import add_station_arguments, session_config
+from app.config import StationConfig, save_config
 from app.domain import Event
 from app.errors import UserError
 
@@ -26,22 +27,8 @@ HELP = "open the station window (the default when vigil runs without a command)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--source",
-        action="append",
-        default=[],
-        metavar="URL",
-        help="add a camera for this session only: rtsp://, http(s)://, file path or USB index (repeatable)",
-    )
-    p.add_argument("--site", default=None, metavar="NAME", help="site (mall) for --source cameras")
-    p.add_argument("--config", type=Path, default=None, help="settings file (default: user config dir)")
-    p.add_argument("--no-config", action="store_true", help="ignore the settings file; use --source only")
-    p.add_argument("--db", type=Path, default=None, help="event database (default: user data dir)")
-    p.add_argument(
-        "--analysis",
-        choices=["process", "thread", "off"],
-        default="process",
-        help="where analysis runs (default: a child process)",
+    add_station_arguments(
+        p, "add a camera for this session only: rtsp://, http(s)://, file path or USB index (repeatable)"
     )
     p.add_argument(
         "--wall-screen",
@@ -60,21 +47,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "(else the login dialog asks, with NAME filled in)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log to stderr too")
-
-
-def session_config(args: argparse.Namespace) -> tuple[StationConfig, StationConfig]:
-    """(what the settings file holds, that plus the ``--source`` cameras of this session)."""
-    saved = StationConfig() if args.no_config and args.config is None else load_config(args.config)
-    base = saved
-    site_id = "default"
-    if args.site:
-        found = next((s for s in base.sites if args.site in (s.id, s.name)), None)
-        if found is None:
-            found = SiteConfig(id=args.site, name=args.site)
-            base = replace(base, sites=(*base.sites, found))
-        site_id = found.id
-    cams = [camera_from_source(src, i + 1, site=site_id) for i, src in enumerate(args.source)]
-    return saved, with_cameras(base, cams)
 
 
 def without_session(config: StationConfig, saved: StationConfig, session: StationConfig) -> StationConfig:
@@ -127,7 +99,9 @@ def main(args: argparse.Namespace) -> int:
     app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
     app.setApplicationName("Vigil")
     apply_theme(app)
-    station = start_station(config, StationOptions(db_path=args.db, analysis_mode=args.analysis))
+    station = start_station(
+        config, StationOptions(db_path=args.db, analysis_mode=args.analysis, detector_preset=args.preset)
+    )
     try:
         services = make_services(station, config)
         session = _env_login(services, args.user)  # before any window: a wrong password is a plain error

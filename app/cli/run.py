@@ -8,12 +8,13 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from app.bootstrap import LiveStation, StationOptions
-from app.config import SiteConfig, StationConfig, camera_from_source, load_config, with_cameras
+from app.cli._station_args import add_station_arguments
+from app.cli._station_args import session_config as load_session
+from app.config import StationConfig
 from app.domain import CameraStatus, Event
 from app.errors import UserError
 
@@ -23,30 +24,11 @@ HELP = "run the station without a window (capture, analysis, events) and print a
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--headless", action="store_true", help="no window (the only mode of 'run')")
-    p.add_argument(
-        "--source",
-        action="append",
-        default=[],
-        metavar="URL",
-        help="camera source for this run: rtsp://, http(s)://, file path or USB index (repeatable)",
+    add_station_arguments(
+        p, "camera source for this run: rtsp://, http(s)://, file path or USB index (repeatable)"
     )
-    p.add_argument("--site", default=None, metavar="NAME", help="site (mall) for --source cameras")
-    p.add_argument("--config", type=Path, default=None, help="settings file (default: user config dir)")
-    p.add_argument("--db", type=Path, default=None, help="event database (default: user data dir)")
     p.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="stop after this long")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument(
-        "--analysis",
-        choices=["process", "thread", "off"],
-        default="process",
-        help="where analysis runs (default: a child process)",
-    )
-    p.add_argument(
-        "--preset",
-        default="auto",
-        help="face detector: auto (default: tiled 'fast' while CPU allows, else 'live'), live, fast, "
-        "balanced, accurate",
-    )
     p.add_argument(
         "--record",
         action="store_true",
@@ -58,22 +40,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="where recordings/ and event clips/ go (default: the user data dir)",
     )
-    p.add_argument("--no-config", action="store_true", help="ignore the settings file; use --source only")
     p.add_argument("--quiet", action="store_true", help="no camera status lines on stderr")
 
 
 def session_config(args: argparse.Namespace) -> StationConfig:
     """The settings file plus ``--source`` cameras (assigned to ``--site``)."""
-    cfg = StationConfig() if args.no_config and args.config is None else load_config(args.config)
-    site_id = "default"
-    if args.site:
-        found = next((s for s in cfg.sites if args.site in (s.id, s.name)), None)
-        if found is None:
-            found = SiteConfig(id=args.site, name=args.site)
-            cfg = replace(cfg, sites=(*cfg.sites, found))
-        site_id = found.id
-    cams = [camera_from_source(src, i + 1, site=site_id) for i, src in enumerate(args.source)]
-    cfg = with_cameras(cfg, cams)
+    cfg = load_session(args)[1]
     if not any(c.enabled for c in cfg.cameras):
         raise UserError("no cameras: pass --source URL (repeatable) or add cameras to the settings file")
     return cfg
