@@ -19,7 +19,7 @@ def run_gui_bench(
     station: Station, seconds: float = 10.0, grid: str = "4x4", size: tuple[int, int] = (1920, 1080)
 ) -> dict[str, Any]:
     """Open the station window on ``station`` (layout ``grid``), run ``seconds`` and report
-    ``stall_ms`` (p50/p99/max lateness of a 10 ms timer) and ``tile_fps`` (painted frames/s per tile)."""
+    ``stall_ms`` (p50/p99/max lateness of a 10 ms timer) and ``tile_fps`` (distinct camera frames painted per second, per tile)."""
     from widgets.main_window import StationWindow  # heavy: only when benchmarking
 
     app = QApplication.instance() or QApplication([])
@@ -32,7 +32,7 @@ def run_gui_bench(
         window.grid.set_grid(grid)
         _spin(app, 1.0)  # first frames, layout, fonts
         tiles = [t for t in window.grid.tiles() if t.feed is not None]
-        start_paints = {t.camera_id: t.paints for t in tiles}
+        start_paints = {t.camera_id: t.frames_shown for t in tiles}
         lateness: list[float] = []
         clock = QElapsedTimer()
         probe = QTimer()
@@ -53,7 +53,7 @@ def run_gui_bench(
         _spin(app, seconds)
         elapsed = time.monotonic() - t0
         probe.stop()
-        per_tile = {t.camera_id: (t.paints - start_paints[t.camera_id]) / elapsed for t in tiles}
+        per_tile = {t.camera_id: (t.frames_shown - start_paints[t.camera_id]) / elapsed for t in tiles}
         window.close()
         window.deleteLater()
     stalls = np.asarray(lateness or [0.0])

@@ -58,8 +58,10 @@ class CameraTile(QWidget):
         self._flash_until = 0.0
         self._highlighted = False
         self._press_pos: QPoint | None = None
-        self.paints = 0  # frames painted since creation (the GUI benchmark reads it)
-        self.smooth = True
+        self.paints = 0  # paints since creation (a new frame or a new analysis result each)
+        self.frames_shown = 0  # distinct camera frames painted (the GUI benchmark's tile fps)
+        self._shown_seq = -1
+        self.smooth = True  # bilinear scaling; skipped below half size (4x4 walls) to keep the GUI thread free
 
     # -- what the grid sets -------------------------------------------------------------------------
     @property
@@ -155,9 +157,14 @@ class CameraTile(QWidget):
         borrowed = self._image
         if borrowed is not None:
             target = fit_rect(borrowed.image.width(), borrowed.image.height(), area)
-            if self.smooth:
+            # Bilinear scaling of 16 x 720p frames costs the GUI thread ~40 ms per refresh; at less than half
+            # size nearest-neighbour looks nearly the same on a wall, so big tiles only get the smooth path.
+            if self.smooth and target.width() >= 0.5 * borrowed.image.width():
                 painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
             painter.drawImage(target, borrowed.image)
+            if borrowed.frame.seq != self._shown_seq:
+                self._shown_seq = borrowed.frame.seq
+                self.frames_shown += 1
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
             if result_applies(self._result, borrowed.frame) and self._result is not None:
                 painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
