@@ -292,6 +292,8 @@ class LiveStation:
             observer(out.result)
         for event in out.events:
             self._record_event(event)
+        if out.ended:
+            self._on_ended(out.ended)
 
     def _on_ended(self, summaries: tuple[TrackSummary, ...]) -> None:
         for s in summaries:

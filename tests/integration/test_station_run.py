@@ -154,3 +154,26 @@ def test_station_purges_past_retention_and_counts_live_minutes(tmp_path):
         ).fetchone()[0]
     assert details == ['{"old": false}'] and thumbs == 0
     assert live >= 1.0  # the live ticker credited the seconds the camera was live
+
+
+def test_tracks_that_end_while_running_are_stored(tmp_path):
+    """People who leave during the run are stored when their track ends, not only at shutdown."""
+    import time
+
+    from app.analysis.engine import AnalysisOutput
+    from app.bootstrap import LiveStation, StationOptions
+    from app.config import StationConfig
+    from app.domain import FrameResult, MaskState, TrackSummary
+
+    db = tmp_path / "e.db"
+    station = LiveStation(
+        StationConfig(), StationOptions(db_path=db, analysis_mode="off", media_dir=tmp_path)
+    )
+    station.start()
+    now = time.time()
+    left = TrackSummary("cam1", 7, now - 5, now - 1, 80.0, MaskState.MASK, 12)
+    station._on_output(AnalysisOutput(FrameResult("cam1", 1, now, 0.0, 0.0, (640, 480)), ended=(left,)))
+    station.stop()
+    with sqlite3.connect(db) as con:
+        rows = con.execute("select track_id, verdict, frames from tracks").fetchall()
+    assert rows == [(7, "mask", 12)]
