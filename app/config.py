@@ -63,7 +63,7 @@ class AnalysisConfig:
     blur_threshold: float = 30.0  # variance of Laplacian below this: 'uncertain'
     max_face_turn: float = 1.0  # head turn (nose offset per eye distance) above this: 'uncertain'
     min_mask_confidence: float = 0.5  # top class probability below this: 'uncertain'
-    lost_track_s: float = 2.0
+    lost_track_s: float = 4.0
     embedding_model: str = ""  # ArcFace-style .onnx for watchlist matching; none ships with Vigil
     embedding_sha256: str = ""  # optional pin of that file's SHA-256 (checked at load)
 

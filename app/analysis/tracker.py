@@ -14,8 +14,8 @@ from app.domain import BBox, Detection
 @dataclass(frozen=True, slots=True)
 class TrackerOptions:
     iou_min: float = 0.2  # greedy IoU matching threshold
-    centroid_max: float = 1.0  # fallback: centre distance below this many face sizes
-    lost_after_s: float = 2.0  # a track unseen this long has ended
+    centroid_max: float = 1.0  # fallback: centre distance below this many face sizes (+1 per second unseen)
+    lost_after_s: float = 4.0  # a track unseen this long has ended (detections of small faces come and go)
     min_hits: int = 2  # a track with fewer detections is noise and is not counted as a person
 
 
@@ -91,11 +91,14 @@ class FaceTracker:
             best, best_d = None, float("inf")
             for tid in free:
                 px, py = self._tracks[tid].predicted_center(now_mono)
-                scale = max(det.bbox.size, self._tracks[tid].bbox.size, 1.0)
-                d = ((cx - px) ** 2 + (cy - py) ** 2) ** 0.5 / scale
+                tr = self._tracks[tid]
+                scale = max(det.bbox.size, tr.bbox.size, 1.0)
+                # A face missed for a while may have walked further: allow more distance per second unseen.
+                reach = self.options.centroid_max * (1.0 + min(now_mono - tr.last_seen_mono, 3.0))
+                d = ((cx - px) ** 2 + (cy - py) ** 2) ** 0.5 / scale / reach
                 if d < best_d:
                     best, best_d = tid, d
-            if best is not None and best_d <= self.options.centroid_max:
+            if best is not None and best_d <= 1.0:
                 assigned[i] = best
                 free.discard(best)
         # 3. update matched, create new
