@@ -37,13 +37,6 @@ from app.clips.ffmpeg import CancelledError
 from app.errors import UserError
 
 log = logging.getLogger(__name__)
-# The dark theme draws unchecked boxes in the window colour (invisible): outline them here.
-INDICATORS = (
-    "QCheckBox::indicator, QListWidget::indicator { width: 14px; height: 14px; border: 1px solid #7d8590;"
-    " border-radius: 3px; background: #0b0f14; }"
-    " QCheckBox::indicator:checked, QListWidget::indicator:checked { background: #1f6feb;"
-    " border-color: #58a6ff; }"
-)
 Authorise = Callable[[], str]  # returns the acting user, or raises UserError (PermissionDenied)
 
 
@@ -74,7 +67,6 @@ class ExportDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Export evidence")
         self.setObjectName("ExportDialog")
-        self.setStyleSheet(INDICATORS)
         self._exporter = exporter
         self._authorise = authorise
         self._cancel: threading.Event | None = None

@@ -117,6 +117,9 @@ def main(args: argparse.Namespace) -> int:
         )
         windows.append(window)
         window.show()
+        from widgets.tray import StationTray
+
+        tray = StationTray(window)  # noqa: F841 (kept alive for the session)
         assert window.gate is not None
         if session is not None:
             window.gate.set_session(session)
