@@ -99,6 +99,7 @@ class StationWindow(QMainWindow):
 
         self.camera_list = CameraList(station)
         self.camera_dock = self._dock("Cameras", self.camera_list, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.camera_list.setMinimumWidth(170)
         self.events = EventTableModel(station.config())
         self.event_panel = EventPanel(self.events)
         self.event_panel.set_config(station.config())
