@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument(
         "--preset",
-        choices=("fast", "balanced", "accurate"),
+        choices=("live", "fast", "balanced", "accurate"),
         default="accurate",
         help="detector preset (default: accurate; see README, Face detection)",
     )
