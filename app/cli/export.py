@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +13,8 @@ from app.clips.audit import DbAuditSink
 from app.clips.export import Exporter, ExportProgress, ExportRequest
 from app.clips.naming import utc_iso
 from app.errors import UserError
+from app.security.prompt import cli_authorise
+from app.security.roles import Permission
 
 NAME = "export"
 HELP = "export recorded video of a time range as evidence (MP4, manifest with SHA-256, summary)"
@@ -36,7 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--reason", required=True, metavar="TEXT", help="why this footage is exported (audited)"
     )
     parser.add_argument("--case", default="", metavar="REF", help="case or incident reference")
-    parser.add_argument("--user", default="", metavar="NAME", help="who exports (default: the OS user)")
+    parser.add_argument(
+        "--user",
+        default=os.environ.get("VIGIL_USER", ""),
+        metavar="NAME",
+        help="your account (a supervisor or admin; password from VIGIL_PASSWORD or a prompt)",
+    )
     parser.add_argument(
         "--overlays", action="store_true", help="burn in boxes, verdicts, time and camera name"
     )
@@ -70,6 +78,7 @@ def main(args: argparse.Namespace) -> int:
     db_path = args.db or paths.default_db_path()
     rec_dir = args.recordings or paths.data_dir() / "recordings"
     start, end = parse_time(args.start, "--from"), parse_time(args.end, "--to")
+    user = cli_authorise(db_path, args.user, Permission.EXPORT, ",".join(args.camera))
     req = ExportRequest(
         cameras=tuple(args.camera),
         start=start,
@@ -77,7 +86,7 @@ def main(args: argparse.Namespace) -> int:
         out_dir=args.out,
         reason=args.reason,
         case_ref=args.case,
-        user=args.user,
+        user=user,
         overlays=args.overlays,
         blur_faces=args.blur_faces,
         keep_track=args.keep_track,

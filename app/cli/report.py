@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -11,6 +12,8 @@ from typing import Any
 from app import paths
 from app.config import load_config
 from app.reports import FORMATS, ReportRequest, parse_time, run_report
+from app.security.prompt import cli_authorise
+from app.security.roles import Permission
 
 NAME = "report"
 HELP = "compliance report per site and hour (CSV) or one page per site (PDF)"
@@ -45,6 +48,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--config", type=Path, default=None, help="settings file whose site time zones override the store's"
     )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument(
+        "--user",
+        default=os.environ.get("VIGIL_USER", ""),
+        metavar="NAME",
+        help="your account (a supervisor or admin; password from VIGIL_PASSWORD or a prompt)",
+    )
 
 
 class _Progress:
@@ -97,6 +106,9 @@ def main(args: argparse.Namespace) -> int:
         fmt=fmt,
         sites=tuple(args.site),
         zones=zones,
+    )
+    cli_authorise(
+        args.db or paths.default_db_path(), args.user, Permission.REPORT, ",".join(args.site) or "all"
     )
     progress = _Progress(args.quiet)
     try:

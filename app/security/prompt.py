@@ -71,3 +71,29 @@ def open_store(args: object) -> Database:
         cfg = load_config(getattr(args, "config", None))
         db_arg = Path(cfg.db_path) if cfg.db_path else paths.default_db_path()
     return open_db(db_arg)
+
+
+def cli_authorise(db_path: object, user: str | None, permission: object, target: str = "") -> str:
+    """The acting user for a CLI command that needs ``permission`` (export, report...).
+
+    Once the station has accounts, the command needs ``--user`` (password from VIGIL_PASSWORD or a prompt)
+    with a role that allows it; refusals are audited. Before the first account exists (a station being
+    set up), the command acts as ``user`` or the OS user.
+    """
+    from pathlib import Path
+
+    from app.security.roles import Permission
+    from app.security.session import require
+    from app.store.db import open_db
+
+    assert isinstance(permission, Permission)
+    path = Path(str(db_path))
+    if not path.exists():
+        return user or getpass.getuser()
+    db = open_db(path)
+    try:
+        if not has_users(db):
+            return user or getpass.getuser()
+        return require(db, cli_login(db, user), permission, target)
+    finally:
+        db.close()
