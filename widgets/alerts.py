@@ -60,24 +60,27 @@ class AlertSound(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._effect = None
+        self._effects: dict[str, object] = {}
         self.played = 0
 
-    def play(self) -> None:
+    def play(self, sound_file: str = "") -> None:
+        """The default alert, or ``sound_file`` (a WAV, e.g. a watchlist's own sound) when it exists."""
         self.played += 1
-        if self._effect is None:
-            self._effect = self._load()
-        if self._effect is not None:
-            self._effect.play()
+        key = sound_file if sound_file and Path(sound_file).is_file() else ""
+        effect = self._effects.get(key)
+        if effect is None:
+            effect = self._effects[key] = self._load(key)
+        if effect is not None:
+            effect.play()
         else:
             QApplication.beep()
 
-    def _load(self):  # noqa: ANN202
+    def _load(self, sound_file: str = ""):  # noqa: ANN202
         try:
             from PySide6.QtMultimedia import QSoundEffect
         except ImportError:
             return None
-        path = resource(*ALERT_WAV)
+        path = Path(sound_file) if sound_file else resource(*ALERT_WAV)
         if not path.is_file():
             path = write_alert_wav(data_dir() / "alert.wav")
         effect = QSoundEffect(self)

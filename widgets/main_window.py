@@ -19,6 +19,7 @@ from app.security.roles import Permission
 from app.security.session import Session
 from app.station_api import Station
 from app.store.queries import StoreReader
+from app.watchlist.lists import watchlist_sound
 from widgets.alerts import AlertSettings, AlertSound
 from widgets.camera_grid import CameraGrid
 from widgets.camera_list import CameraList
@@ -189,6 +190,13 @@ class StationWindow(QMainWindow):
                     grid.flash(event.camera_id)
             if self.alert_settings.sound:
                 self.alert_sound.play()
+        elif event.kind is EventKind.WATCHLIST_MATCH:
+            # Matches are rare and urgent: always flash, and play the list's own sound.
+            for grid in self.grids():
+                grid.flash(event.camera_id)
+            self.alert_sound.play(
+                watchlist_sound(self.station.db_path(), event.details.get("watchlist_id", 0))
+            )
 
     def _on_bridge_status_changed(self, status: CameraStatus) -> None:
         self.camera_list.update_health()

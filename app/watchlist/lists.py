@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
+from pathlib import Path
 
 from sqlite_utils import Database
 
@@ -223,3 +225,20 @@ def set_second_admin_policy(
             {"require_second_admin": required, "reason": text},
         )
     return state
+
+
+def watchlist_sound(db_path: str | Path, watchlist_id: int) -> str:
+    """The alert sound file configured for a watchlist ("" for the default alert), read-only."""
+    from app.store.db import connect_readonly
+
+    try:
+        con = connect_readonly(db_path)
+    except Exception:  # no store yet: the default alert
+        return ""
+    try:
+        row = con.execute("SELECT sound FROM watchlists WHERE id = ?", [int(watchlist_id)]).fetchone()
+    except sqlite3.Error:
+        return ""
+    finally:
+        con.close()
+    return str(row[0] or "") if row else ""

@@ -189,3 +189,15 @@ def test_no_password_in_any_widget_text(qtbot, settings_path) -> None:
     assert any("admin:***@" in t for t in texts)  # the URL is there, redacted
     leaks = [t for t in texts + painted if SECRET in t]
     assert leaks == []
+
+
+def test_watchlist_match_always_flashes_and_sounds_even_with_alerts_off(qtbot, window, station) -> None:
+    window.actions_.alert_flash.setChecked(False)
+    before = window.alert_sound.played
+    match = Event(
+        time.time(), "cam1", EventKind.WATCHLIST_MATCH, 3, {"watchlist_id": 1, "watchlist": "banned"}
+    )
+    station.emit(match)
+    qtbot.waitUntil(lambda: window.events.rowCount() == 1)
+    assert window.grid.tile_for("cam1")._flash_until > time.monotonic()
+    assert window.alert_sound.played == before + 1
