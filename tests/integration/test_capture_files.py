@@ -55,7 +55,9 @@ def test_file_plays_at_native_rate_and_loops(clip: Path) -> None:
         assert 5 <= len(seen) <= 30
         assert [f.seq for f in seen] == sorted({f.seq for f in seen})
         assert seen[-1].image.shape == (120, 160, 3) and seen[-1].camera_id == "cam1"
+        kept = seen[0].image.copy()
         wait_for(lambda: cap.stats().frames_in > 12, what="the 10-frame clip to loop")
+        assert (seen[0].image == kept).all()  # a frame someone holds is never overwritten by later reads
         stats = cap.stats()
         assert cap.health is Health.LIVE and stats.reconnects == 0 and 0 < stats.fps < 60
     finally:
