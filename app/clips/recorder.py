@@ -230,15 +230,7 @@ class Recorder:
         while proc.poll() is None and not self._stop.wait(1.0):  # a segment is listed within 1 s
             self._finish(watcher.new_entries())
         if proc.poll() is None:  # stop requested: 'q' lets ffmpeg close the last segment properly
-            with contextlib.suppress(OSError):
-                assert proc.stdin is not None
-                proc.stdin.write(b"q")
-                proc.stdin.close()
-            try:
-                proc.wait(timeout=8)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            _close_ffmpeg(proc, b"q", timeout=8)
         tail.join()
         self._finish(watcher.new_entries())
         rc = proc.returncode
@@ -288,13 +280,7 @@ class Recorder:
                 self._stop.wait(0.5 / fps)
         except (BrokenPipeError, OSError):
             pass
-        with contextlib.suppress(OSError):
-            proc.stdin.close()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _close_ffmpeg(proc, b"", timeout=10)
         tail.join()
         self._finish(watcher.new_entries())
         if tail.disk_full:
@@ -365,3 +351,18 @@ def _fit(image: np.ndarray, w: int, h: int) -> np.ndarray:
     import cv2
 
     return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+
+
+def _close_ffmpeg(proc: subprocess.Popen[bytes], last_input: bytes, timeout: float) -> None:
+    """Send ``last_input`` (b"q" asks ffmpeg to finish), close its stdin (end of piped frames), wait up to
+    ``timeout`` for it to write the file's end, then kill it."""
+    with contextlib.suppress(OSError):
+        assert proc.stdin is not None
+        if last_input:
+            proc.stdin.write(last_input)
+        proc.stdin.close()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
