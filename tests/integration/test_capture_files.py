@@ -108,7 +108,10 @@ def test_missing_file_is_retried_until_it_appears(tmp_path: Path) -> None:
         os.replace(tmp_path / "tmp.mp4", path)  # appears whole, as a user copying it in would see it
         wait_for(lambda: cap.health is Health.LIVE, what="LIVE after the file appeared")
         assert cap.stats().reconnects >= 1
-        assert log.saw(Health.CONNECTING, Health.OFFLINE, Health.LIVE)
+        wait_for(
+            lambda: log.saw(Health.CONNECTING, Health.OFFLINE, Health.LIVE),
+            what="listener told CONNECTING -> OFFLINE -> LIVE",
+        )
     finally:
         cap.stop()
 
@@ -148,9 +151,11 @@ def test_bad_sources_report_clearly_and_others_keep_running(
         c.start()
     try:
         for c in caps:
-            wait_for(lambda c=c: c.health is Health.OFFLINE, what=f"{c.camera.id} OFFLINE")
+            log_ = logs[c.camera.id]
+            # wait on the listener, not on ``c.health``: the status is set before listeners are told
+            wait_for(lambda log_=log_: Health.OFFLINE in log_.healths(), what=f"{c.camera.id} OFFLINE")
             expected = bad[c.camera.id][1]
-            message = logs[c.camera.id].messages()[-1]
+            message = next(s.message for s in log_.items if s.health is Health.OFFLINE)
             assert message.startswith(expected), message
             assert "\n" not in message
         seq_before = good.stats().frames_in
