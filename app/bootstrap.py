@@ -25,8 +25,9 @@ from app.capture.camera import CameraCapture, CaptureOptions
 from app.capture.slot import LatestSlot
 from app.clips.preroll import EventClipper
 from app.clips.recording import RecordingManager
+from app.clips.station_media import StationMedia
 from app.config import CameraConfig, StationConfig
-from app.domain import CameraStatus, CaptureStats, Event, EventKind, FrameResult, Health, TrackSummary
+from app.domain import CameraStatus, CaptureStats, Event, EventKind, Frame, FrameResult, Health, TrackSummary
 from app.housekeeping import PeriodicTask
 from app.station_api import StationListener
 from app.store.live_ticker import LiveTicker
@@ -80,6 +81,15 @@ class LiveFeed:
     def status(self) -> CameraStatus:
         return self.capture.status()
 
+    # FrameFeed (recording, pre-roll): always the current capture's newest frame, also after the capture
+    # restarted on the camera's sub-stream or main stream.
+    def peek(self) -> Frame | None:
+        return self.capture.frames.peek()
+
+    @property
+    def version(self) -> int:
+        return self.capture.frames.version
+
     def stats(self) -> CaptureStats:
         return self.capture.stats()
 
@@ -99,13 +109,26 @@ class LiveStation:
         self.result_observers: list[Callable[[FrameResult], None]] = []  # called on the analysis thread
         self.writer = StoreWriter(self._db_path, on_error=self._on_store_error)
         self.runner: AnalysisRunner | None = self._make_runner()
-        self.recorder: RecordingManager | None = None
-        self.clipper: EventClipper | None = None
         self.ticker = LiveTicker(self.writer.submit)
         self.add_listener(self.ticker.on_item)
         self._chores: list[PeriodicTask] = []
         media = Path(self.options.media_dir or paths.data_dir())
         self.recordings_dir, self.clips_dir = media / "recordings", media / "clips"
+        self.media = StationMedia(
+            self.recordings_dir,
+            self.clips_dir,
+            self._db_path,
+            record_all=self.options.record,
+            event_clips=self.options.event_clips and self.runner is not None,
+        )
+
+    @property
+    def recorder(self) -> RecordingManager | None:
+        return self.media.recorder
+
+    @property
+    def clipper(self) -> EventClipper | None:
+        return self.media.clipper
 
     # ------------------------------------------------------------ lifecycle
 
@@ -117,7 +140,7 @@ class LiveStation:
             self.runner.start()
         for i, cam in enumerate(c for c in self._config.cameras if c.enabled):
             self._start_camera(cam, delay_s=i * self.options.stagger_s)
-        self._start_media()
+        self.media.start(list(self._config.cameras), self.feeds())
         self.ticker.start()
         self._start_chores()
         return self
@@ -133,17 +156,6 @@ class LiveStation:
         for chore in self._chores:
             chore.start()
 
-    def _start_media(self) -> None:
-        """Continuous recording (cameras with ``record``) and event clips from the pre-roll buffers."""
-        feeds = {cid: f.capture.frames for cid, f in self.feeds().items()}
-        cams = [replace(c, record=c.record or self.options.record) for c in self._config.cameras if c.enabled]
-        if any(c.record for c in cams):
-            self.recorder = RecordingManager(cams, self.recordings_dir, self._db_path, feeds=feeds)
-            self.recorder.start()
-        if self.options.event_clips and self.runner is not None:
-            self.clipper = EventClipper(feeds, self.clips_dir)
-            self.clipper.start()
-
     def stop(self, timeout: float = 5.0) -> None:
         # Feeds stay readable after stop (the run summary reads their counters).
         with self._lock:
@@ -154,9 +166,7 @@ class LiveStation:
             feed.capture.stop(timeout)
         if self.runner is not None:
             self.runner.stop(timeout)
-        for media in (self.recorder, self.clipper):
-            if media is not None:
-                media.stop(timeout)
+        self.media.stop(timeout)
         for chore in self._chores:
             chore.stop(timeout)
         self.ticker.stop()
@@ -245,6 +255,7 @@ class LiveStation:
         if self.runner is not None:
             self.runner.add_camera(cam.id, capture.frames, feed.results, cam.analysis_fps)
         capture.start(delay_s)
+        self.media.add_camera(cam, feed)
 
     def _stop_camera(self, camera_id: str) -> None:
         with self._lock:
@@ -253,6 +264,7 @@ class LiveStation:
             return
         if self.runner is not None:
             self.runner.remove_camera(camera_id)
+        self.media.remove_camera(camera_id)
         feed.capture.stop()
         self._health_rules.forget(camera_id)
 

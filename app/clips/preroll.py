@@ -150,6 +150,17 @@ class EventClipper:
                 self._buffers[camera_id] = self._new_buffer()
             return self._buffers[camera_id]
 
+    def add_feed(self, camera_id: str, feed: FrameFeed) -> None:
+        """Buffer a camera added while the clipper runs (or replace its feed)."""
+        with self._lock:
+            self._feeds[camera_id] = feed
+            self._buffers.setdefault(camera_id, self._new_buffer())
+
+    def remove_feed(self, camera_id: str) -> None:
+        """Stop buffering a camera; clips already requested for it are still written from its buffer."""
+        with self._lock:
+            self._feeds.pop(camera_id, None)
+
     def push(self, frame: Frame) -> None:
         """Feed a frame directly (cameras without a feed, tests)."""
         self.buffer(frame.camera_id).push(frame)
@@ -185,12 +196,14 @@ class EventClipper:
             t.join(max(0.1, deadline - time.monotonic()))
 
     def _feed_loop(self) -> None:
-        versions = dict.fromkeys(self._feeds, -1)
+        seen: dict[str, tuple[FrameFeed, int]] = {}  # camera -> (feed, version last buffered)
         while not self._stop.wait(0.5 / self.settings.fps):
-            for cid, feed in self._feeds.items():
+            with self._lock:
+                feeds = list(self._feeds.items())
+            for cid, feed in feeds:
                 v = feed.version
-                if v != versions[cid]:
-                    versions[cid] = v
+                if seen.get(cid) != (feed, v):
+                    seen[cid] = (feed, v)
                     frame = feed.peek()
                     if frame is not None:
                         try:

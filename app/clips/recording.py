@@ -139,6 +139,20 @@ class RecordingManager:
                 self._db.conn.close()
                 self._db = None
 
+    def add_camera(self, cam: CameraConfig, feed: FrameFeed | None = None) -> None:
+        """Start recording a camera added while recording runs (replaces a recorder of the same id)."""
+        old = self.detach(cam.id)
+        if old is not None:
+            old.stop()
+        recorder = Recorder(cam, self.recordings_dir, self._index, self.settings, feed)
+        self.recorders[cam.id] = recorder
+        if self._thread is not None and not self._stop.is_set():
+            recorder.start()
+
+    def detach(self, camera_id: str) -> Recorder | None:
+        """Take a camera's recorder out of the manager (the caller stops it); None if it had none."""
+        return self.recorders.pop(camera_id, None)
+
     def statuses(self) -> list[RecorderStatus]:
         return [r.status for r in self.recorders.values()]
 
