@@ -68,6 +68,9 @@ class AnalysisConfig:
     embedding_sha256: str = ""  # optional pin of that file's SHA-256 (checked at load)
 
 
+DEFAULT_SHIFT_STARTS = ("06:00", "14:00", "22:00")
+
+
 @dataclass(frozen=True, slots=True)
 class StationConfig:
     version: int = CONFIG_VERSION
@@ -75,6 +78,7 @@ class StationConfig:
     cameras: tuple[CameraConfig, ...] = ()
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
     retention_days: int = 30
+    shift_starts: tuple[str, ...] = DEFAULT_SHIFT_STARTS  # local HH:MM; "This shift" on the timeline
     db_path: str = ""  # empty: the default in the user data dir
 
     def site(self, site_id: str) -> SiteConfig | None:
@@ -227,6 +231,21 @@ def _timezone(v: Any) -> str:
     return tz
 
 
+def _shift_starts(v: Any) -> tuple[str, ...]:
+    hint = 'must be a list of local start times such as ["06:00", "14:00", "22:00"]'
+    if not isinstance(v, list | tuple) or not v or len(v) > 24:
+        raise _Invalid(f"{hint}, got {_show(v)}")
+    out = []
+    for item in v:
+        m = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", item) if isinstance(item, str) else None
+        if m is None:
+            raise _Invalid(f"{hint}; {_show(item)} is not a time HH:MM")
+        out.append(f"{int(m.group(1)):02d}:{m.group(2)}")
+    if len(set(out)) != len(out):
+        raise _Invalid(f"{hint}; a start time is listed twice")
+    return tuple(sorted(out))
+
+
 Schema = Mapping[str, Callable[[Any], Any]]
 _SITE: Schema = {"id": _ident, "name": _text, "watchlist_enabled": _bool, "timezone": _timezone}
 _CAMERA: Schema = {
@@ -254,6 +273,7 @@ _ANALYSIS: Schema = {
 _TOP: Schema = {
     "version": _integer(1, 1 << 31),
     "retention_days": _integer(1, 3650),
+    "shift_starts": _shift_starts,
     "db_path": _text,
     "analysis": _table,
     "sites": _tables,
@@ -346,6 +366,7 @@ class _Parser:
             cameras=tuple(cams),
             analysis=analysis,
             retention_days=top.get("retention_days", 30),
+            shift_starts=top.get("shift_starts", DEFAULT_SHIFT_STARTS),
             db_path=top.get("db_path", ""),
         )
 
@@ -435,6 +456,7 @@ def config_to_dict(cfg: StationConfig) -> dict[str, Any]:
     return {
         "version": cfg.version,
         "retention_days": cfg.retention_days,
+        "shift_starts": list(cfg.shift_starts),
         "db_path": cfg.db_path,
         "analysis": table(cfg.analysis),
         "sites": [table(s) for s in cfg.sites],
@@ -467,6 +489,8 @@ def _toml_value(v: Any) -> str:
         return repr(v) if math.isfinite(v) else ("inf" if v > 0 else "-inf")
     if isinstance(v, str):
         return _toml_string(v)
+    if isinstance(v, list | tuple) and all(isinstance(x, str) for x in v):
+        return "[" + ", ".join(_toml_string(x) for x in v) + "]"
     raise TypeError(f"cannot write {type(v).__name__} to TOML")
 
 
@@ -476,7 +500,7 @@ def dumps_config(cfg: StationConfig) -> str:
     lines = [
         "# Vigil station configuration. Edit while Vigil is stopped; Vigil keeps the previous file as .bak."
     ]
-    lines += [f"{k} = {_toml_value(v)}" for k, v in d.items() if not isinstance(v, dict | list)]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in d.items() if k not in ("analysis", "sites", "cameras")]
     lines += ["", "[analysis]"] + [f"{k} = {_toml_value(v)}" for k, v in d["analysis"].items()]
     for name in ("sites", "cameras"):
         for item in d[name]:

@@ -194,7 +194,7 @@ class ComplianceView(QWidget):
                 self.custom_from.dateTime().toSecsSinceEpoch() * 1.0,
                 self.custom_to.dateTime().toSecsSinceEpoch() * 1.0,
             )
-        return preset_range(key, self.clock(), self.current_zone())
+        return preset_range(key, self.clock(), self.current_zone(), self.config.shift_starts)
 
     def reload(self) -> None:
         """Read the whole range again (range, scope or mode changed)."""

@@ -11,9 +11,12 @@ import logging
 import math
 import os
 import zoneinfo
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
 import numpy as np
+
+from app.config import DEFAULT_SHIFT_STARTS
 
 log = logging.getLogger("vigil.store")
 
@@ -169,12 +172,14 @@ def format_bucket(start_s: float, zone: tzinfo, size: int) -> str:
 
 
 PRESETS = ("hour", "shift", "today", "7d", "30d")
-SHIFT_STARTS = (6, 14, 22)  # local hours at which the three daily shifts begin
+SHIFT_STARTS = DEFAULT_SHIFT_STARTS  # local times at which the daily shifts begin
 
 
-def preset_range(preset: str, now_s: float, zone: tzinfo) -> tuple[float, float]:
+def preset_range(
+    preset: str, now_s: float, zone: tzinfo, shift_starts: Sequence[str] = SHIFT_STARTS
+) -> tuple[float, float]:
     """[start, end) UTC seconds of a range preset; starts fall on minute or local-midnight boundaries
-    so that live refreshes can keep the buckets they already have."""
+    so that live refreshes can keep the buckets they already have. ``shift_starts``: sorted local "HH:MM"."""
     end = (math.floor(now_s / 60.0) + 1) * 60.0
     today = datetime.fromtimestamp(now_s, zone).date()
     if preset == "hour":
@@ -186,10 +191,11 @@ def preset_range(preset: str, now_s: float, zone: tzinfo) -> tuple[float, float]
         return local_midnight(zone, today - timedelta(days=days - 1)) * 60.0, end
     if preset == "shift":
         local = datetime.fromtimestamp(now_s, zone)
-        starts = [h for h in SHIFT_STARTS if h <= local.hour]
-        day = today if starts else today - timedelta(days=1)
-        hour = starts[-1] if starts else SHIFT_STARTS[-1]
-        start = datetime(day.year, day.month, day.day, hour, tzinfo=zone).timestamp()
+        minutes = sorted(int(t[:2]) * 60 + int(t[3:5]) for t in shift_starts)
+        started = [m for m in minutes if m <= local.hour * 60 + local.minute]
+        day = today if started else today - timedelta(days=1)
+        at = started[-1] if started else minutes[-1]
+        start = datetime(day.year, day.month, day.day, at // 60, at % 60, tzinfo=zone).timestamp()
         return start, end
     raise ValueError(f"unknown range preset {preset!r}; one of {PRESETS}")
 

@@ -119,3 +119,12 @@ def test_report_from_the_window_runs_in_the_background(view, qtbot, tmp_path: Pa
     with qtbot.waitSignal(bad.failed, timeout=10000) as failed:
         bad.start()
     assert "unknown site 'nowhere'" in failed.args[0]
+
+
+def test_this_shift_uses_the_configured_shift_starts(view) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    view.config = replace(view.config, shift_starts=("07:00", "15:15", "23:30"))
+    view.preset.setCurrentIndex(view.preset.findData("shift"))
+    start, _ = view.current_range()
+    assert datetime.fromtimestamp(start, view.current_zone()).strftime("%H:%M") == "15:15"  # NOW is 15:30

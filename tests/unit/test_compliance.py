@@ -304,3 +304,32 @@ def test_the_hour_roll_up_agrees_with_the_minutes_across_dst_and_partial_hours(t
         assert sum(s.totals().people for s in kolkata.values()) == sum(
             s.totals().people for s in fast.values()
         )
+
+
+@pytest.mark.parametrize(
+    ("now", "starts", "expected"),
+    [
+        ("2026-03-10 10:30", ("06:00", "14:00", "22:00"), "2026-03-10 06:00"),
+        (
+            "2026-03-10 03:00",
+            ("06:00", "14:00", "22:00"),
+            "2026-03-09 22:00",
+        ),  # the night shift began yesterday
+        ("2026-03-10 07:29", ("07:30", "19:30"), "2026-03-09 19:30"),
+        ("2026-03-10 07:30", ("07:30", "19:30"), "2026-03-10 07:30"),
+        ("2026-03-29 04:00", ("00:30", "12:30"), "2026-03-29 00:30"),  # across the spring DST change (Berlin)
+    ],
+)
+def test_this_shift_starts_at_the_configured_local_time(
+    now: str, starts: tuple[str, ...], expected: str
+) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from app.store.buckets import preset_range
+
+    zone = ZoneInfo("Europe/Berlin")
+    now_s = datetime.fromisoformat(now).replace(tzinfo=zone).timestamp()
+    start, end = preset_range("shift", now_s, zone, starts)
+    assert datetime.fromtimestamp(start, zone).strftime("%Y-%m-%d %H:%M") == expected
+    assert end > now_s

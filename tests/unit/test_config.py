@@ -26,6 +26,7 @@ from app.errors import ConfigError
 GOOD = """\
 version = 1
 retention_days = 14
+shift_starts = ["07:30", "19:30"]
 
 [analysis]
 detector_min_score = 0.6
@@ -68,6 +69,7 @@ def _error(path: Path) -> str:
 def test_load_good_file(tmp_path: Path) -> None:
     cfg = load_config(_write(tmp_path, GOOD))
     assert cfg.retention_days == 14
+    assert cfg.shift_starts == ("07:30", "19:30")
     assert cfg.analysis == AnalysisConfig(detector_min_score=0.6)
     assert cfg.site("north") == SiteConfig("north", "North Mall", True, "Europe/Paris")
     cam1, cam2 = cfg.cameras
@@ -184,6 +186,8 @@ def test_bad_value_names_field_and_line(tmp_path: Path) -> None:
         ('source = "/videos/entrance.mp4"', 'source = ""', "cameras[1].source: source is empty"),
         ('timezone = "Europe/Paris"', 'timezone = "Mars/Olympus"', "sites[0].timezone: unknown time zone"),
         ('id = "cam2"', 'id = "cam 2"', "cameras[1].id: must be a short id"),
+        ('"19:30"]', '"25:00"]', 'shift_starts: must be a list of local start times such as ["06:00"'),
+        ('"19:30"]', '"07:30"]', "shift_starts: must be a list of local start times such as"),
     ],
 )
 def test_bad_fields(tmp_path: Path, old: str, new: str, expected: str) -> None:
