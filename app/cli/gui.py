@@ -7,6 +7,7 @@ This is the GUI's wiring point: it imports Qt and ``widgets`` lazily inside ``ma
 from __future__ import annotations
 
 import argparse
+import functools
 import getpass
 import os
 import signal
@@ -172,8 +173,10 @@ def _save(config: StationConfig, path: Path | None) -> None:
 def make_services(station: Any, config: StationConfig) -> Any:
     """Accounts, watchlists and evidence export over the running station's store (writes go through its
     writer thread; exports and their failures are audited there)."""
+    from app.analysis.child_detector import ChildProcessDetector
     from app.clips.audit import WriterAuditSink
     from app.clips.export import Exporter
+    from app.clips.faces import default_detector
     from app.security.db import WriterRunner
     from app.watchlist.faces import make_child_enrolment_detector
     from app.watchlist.service import AccountService, WatchlistService
@@ -193,6 +196,8 @@ def make_services(station: Any, config: StationConfig) -> Any:
         station.recordings_dir,
         WriterAuditSink(station.writer),
         camera_names={c.id: c.name for c in config.cameras},
+        # blurring faces in exports: the same detector, also kept out of this process
+        detector_factory=functools.partial(ChildProcessDetector, default_detector),
     )
     return WindowServices(AccountService(runner), watchlists, exporter)
 

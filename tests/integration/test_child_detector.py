@@ -3,6 +3,7 @@ the child is killed, a clear error instead of a hang, and no process left behind
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import signal
@@ -10,20 +11,25 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import cv2
 import numpy as np
 import psutil
 import pytest
 
 from app.analysis.child_detector import ChildProcessDetector
+from app.clips.encoder import open_encoder
+from app.clips.export import Exporter, ExportRequest
+from app.clips.faces import default_detector
 from app.domain import Detection
 from app.errors import ModelError, UserError
 from app.watchlist.faces import make_enrolment_detector, read_image
-from models.face_detector import FaceDetector
+from models.face_detector import FaceDetector, MediaPipeFaceDetector
 from tests.integration.child_detector_helpers import (
     make_broken_model,
     make_dying_detector,
     make_silent_detector,
 )
+from tests.integration.test_clips_support import FakeAudit, needs_ffmpeg, record_file
 
 HANG_GUARD_S = 120.0  # only so a broken implementation fails instead of hanging the suite
 
@@ -43,7 +49,12 @@ def local() -> Iterator[FaceDetector]:
 
 
 def _child_pids() -> set[int]:
-    return {p.pid for p in psutil.Process().children(recursive=True)}
+    """This process's children, less multiprocessing's resource tracker (one per process, kept)."""
+    return {
+        p.pid
+        for p in psutil.Process().children(recursive=True)
+        if "resource_tracker" not in " ".join(p.cmdline())
+    }
 
 
 def _guarded(call: Callable[[], object]) -> object:
@@ -77,6 +88,43 @@ def test_child_finds_no_face_in_a_picture_without_one(child: ChildProcessDetecto
     ramp = np.tile(np.linspace(0, 255, 320, dtype=np.uint8), (240, 1))  # grey, no face
     assert child.detect(ramp) == []
     assert child.detect(np.zeros((0, 0, 3), np.uint8)) == []
+
+
+@needs_ffmpeg
+def test_a_blurred_export_through_the_child_detector_hides_both_faces(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """The GUI's exporter blurs faces with ``ChildProcessDetector(default_detector)`` (app/cli/gui.py)."""
+    img = cv2.resize(read_image(shared_data / "faces" / "probe" / "two_people.jpg"), (640, 376))
+    enc = open_encoder(tmp_path / "people.mp4", (640, 376), 10.0)
+    for _ in range(10):
+        enc.write(img)
+    segs = record_file(
+        enc.close(), tmp_path / "rec", tmp_path / "vigil.sqlite3", camera_id="hall", segment_s=1
+    )
+    before = _child_pids()
+    exporter = Exporter(
+        tmp_path / "vigil.sqlite3",
+        tmp_path / "rec",
+        FakeAudit(),
+        detector_factory=functools.partial(ChildProcessDetector, default_detector),
+    )
+    req = ExportRequest(("hall",), segs[0].start, segs[-1].end, tmp_path / "out", "privacy", blur_faces=True)
+    result = exporter.run(req)
+    assert _child_pids() <= before  # the renderer closed its detector
+    cap = cv2.VideoCapture(str(result.files[0]))
+    hits, frames = [], 0
+    with MediaPipeFaceDetector("full", min_score=0.3) as det:
+        faces = [d.bbox for d in det.detect(img)]
+        assert len(faces) == 2  # the unblurred picture shows both
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            frames += 1
+            hits += [d for d in det.detect(frame) if any(d.bbox.iou(f) > 0.05 for f in faces)]
+    cap.release()
+    assert frames > 0 and hits == []
 
 
 def test_a_killed_child_is_restarted_and_close_leaves_none(shared_data: Path) -> None:
