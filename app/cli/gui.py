@@ -7,6 +7,7 @@ This is the GUI's wiring point: it imports Qt and ``widgets`` lazily inside ``ma
 from __future__ import annotations
 
 import argparse
+import functools
 import getpass
 import os
 import signal
@@ -102,6 +103,7 @@ def main(args: argparse.Namespace) -> int:
     station = start_station(
         config, StationOptions(db_path=args.db, analysis_mode=args.analysis, detector_preset=args.preset)
     )
+    services = None
     try:
         services = make_services(station, config)
         session = _env_login(services, args.user)  # before any window: a wrong password is a plain error
@@ -159,6 +161,8 @@ def main(args: argparse.Namespace) -> int:
         app.setQuitOnLastWindowClosed(quit_on_close)
         return rc
     finally:
+        if services is not None:
+            services.watchlists.close()  # ends the face detection child process
         station.stop()
 
 
@@ -169,24 +173,31 @@ def _save(config: StationConfig, path: Path | None) -> None:
 def make_services(station: Any, config: StationConfig) -> Any:
     """Accounts, watchlists and evidence export over the running station's store (writes go through its
     writer thread; exports and their failures are audited there)."""
+    from app.analysis.child_detector import ChildProcessDetector
     from app.clips.audit import WriterAuditSink
     from app.clips.export import Exporter
+    from app.clips.faces import default_detector
     from app.security.db import WriterRunner
+    from app.watchlist.faces import make_child_enrolment_detector
     from app.watchlist.service import AccountService, WatchlistService
     from widgets.session_gate import WindowServices
 
     runner = WriterRunner(station.writer)
     model = config.analysis.embedding_model
+    # MediaPipe never runs in this (Qt) process: its threads were seen to hang next to PySide6
+    detector = make_child_enrolment_detector
     watchlists = (
-        WatchlistService.from_model(runner, model, config.analysis.embedding_sha256)
+        WatchlistService.from_model(runner, model, config.analysis.embedding_sha256, detector)
         if model
-        else WatchlistService(runner)
+        else WatchlistService(runner, detector=detector)
     )
     exporter = Exporter(
         Path(station.db_path()),
         station.recordings_dir,
         WriterAuditSink(station.writer),
         camera_names={c.id: c.name for c in config.cameras},
+        # blurring faces in exports: the same detector, also kept out of this process
+        detector_factory=functools.partial(ChildProcessDetector, default_detector),
     )
     return WindowServices(AccountService(runner), watchlists, exporter)
 

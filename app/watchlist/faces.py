@@ -186,6 +186,14 @@ def make_enrolment_detector() -> FaceDetector:
     return _EnrolmentDetector(MediaPipeFaceDetector("full", 0.5), MediaPipeFaceDetector("short", 0.5))
 
 
+def make_child_enrolment_detector() -> FaceDetector:
+    """``make_enrolment_detector``'s detector in a child process: for the GUI, where MediaPipe threads
+    were seen to hang next to PySide6 (``app.analysis.child_detector``)."""
+    from app.analysis.child_detector import ChildProcessDetector
+
+    return ChildProcessDetector(make_enrolment_detector)
+
+
 class _EnrolmentDetector:
     """The first detector's faces, or the second's when the first finds none; keypoints refined."""
 

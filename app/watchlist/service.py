@@ -55,7 +55,9 @@ class AccountService:
 
 
 class WatchlistService:
-    """Lists, enrolment, review. The model loads on first use (``ModelError`` if none is configured)."""
+    """Lists, enrolment, review. The model loads on first use (``ModelError`` if none is configured).
+    ``detector`` makes the face detector on first use (in-process by default; the GUI's runs in a child
+    process, see ``faces.make_child_enrolment_detector``); ``close()`` closes it."""
 
     def __init__(
         self,
@@ -71,10 +73,18 @@ class WatchlistService:
         self._lock = threading.Lock()  # MediaPipe and ORT sessions: one caller at a time
 
     @classmethod
-    def from_model(cls, runner: DbRunner, model_path: str, model_sha256: str = "") -> WatchlistService:
+    def from_model(
+        cls,
+        runner: DbRunner,
+        model_path: str,
+        model_sha256: str = "",
+        detector: Callable[[], FaceDetector] = faces.make_enrolment_detector,
+    ) -> WatchlistService:
+        """The embedder from an ONNX file; ``detector`` as in ``__init__`` (the GUI passes
+        ``faces.make_child_enrolment_detector``)."""
         from models.face_embedder import OnnxFaceEmbedder
 
-        return cls(runner, lambda: OnnxFaceEmbedder(model_path, model_sha256))
+        return cls(runner, lambda: OnnxFaceEmbedder(model_path, model_sha256), detector)
 
     # ----- models -----------------------------------------------------------------------------------
     def embedder(self) -> FaceEmbedder:
