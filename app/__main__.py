@@ -74,4 +74,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    import multiprocessing
+
+    # A frozen build (installer/vigil.spec) re-runs this file in every spawned analysis or face-detection
+    # child: freeze_support hands those runs to multiprocessing instead of starting another station.
+    multiprocessing.freeze_support()
     sys.exit(main())
