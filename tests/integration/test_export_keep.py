@@ -271,3 +271,36 @@ def test_cli_keep_track_finds_the_tracks_event_or_names_the_fix(
     err = capsys.readouterr().err
     assert "no event of track #99" in err and "--keep-event" in err and "Traceback" not in err
     assert not (tmp_path / "b").exists() or list((tmp_path / "b").iterdir()) == []
+
+
+def test_the_live_engines_event_names_the_person_to_keep(hall: dict, tmp_path: Path) -> None:
+    """End to end: the station's own engine raises the event (with its frame size); the export keeps that one."""
+    from app.analysis.engine import AnalysisEngine
+    from app.analysis.spec import EngineSpec, build_parts
+    from app.domain import Frame
+
+    engine = AnalysisEngine(build_parts(EngineSpec(detector_preset="live")))
+    events = []
+    try:
+        for i, img in enumerate(hall["clean"]):
+            t = hall["start"] + i / FPS
+            [out] = engine.analyse([Frame("hall", i, img, t, t)])
+            events += out.events
+    finally:
+        engine.close()
+    first = min(events, key=lambda e: e.at)
+    assert first.details["frame"] == [W, H]
+    with sqlite3.connect(hall["db"]) as conn:
+        event_id = conn.execute(
+            "INSERT INTO events (at, camera_id, kind, run_id, track_id, details) VALUES (?, 'hall', ?, 2, ?, ?)",
+            (first.at, first.kind.value, first.track_id, json.dumps(first.details)),
+        ).lastrowid
+    box = BBox(*first.details["box"])
+    person = 0 if box.iou(hall["boxes"][round((first.at - hall["start"]) * FPS)][0]) > 0.3 else 1
+    result = Exporter(hall["db"], hall["rec"], FakeAudit()).run(
+        _request(hall, tmp_path / "out", blur_faces=True, keep_event=event_id)
+    )
+    frames = _decode(result.files[0])
+    for i, (img, found) in enumerate(zip(frames, _found(frames), strict=True)):
+        kept, other = hall["boxes"][i][person], hall["boxes"][i][1 - person]
+        assert _sharpness(img, kept) > 100 and _covered(img, found, other), f"frame {i}"
