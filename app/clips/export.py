@@ -280,11 +280,13 @@ class Exporter:
     ) -> CameraExport:
         """Re-encode one camera: analyse its frames first (0-50 %) when blurring or drawing boxes."""
         analysis: ExportAnalysis | None = None
-        render_report = report
         if req.overlays or req.blur_faces:
             models = self.models or default_models()
             analysis = analyse_cut(job, models, lambda f: report(0.5 * f), cancel)
-            render_report = lambda f: report(0.5 + 0.5 * f)  # noqa: E731
+
+        def render_report(f: float) -> None:
+            report(f if analysis is None else 0.5 + 0.5 * f)
+
         kept = find_person(analysis.frames, keep) if analysis is not None and keep is not None else None
         if keep is not None and kept is None:
             log.warning(

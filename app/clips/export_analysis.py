@@ -68,10 +68,6 @@ class ExportAnalysis:
         lo, hi = max(0, i - span), min(len(self.frames), i + span + 1)
         return [f for frame in self.frames[lo:hi] for f in frame.faces]
 
-    @property
-    def faces(self) -> int:
-        return sum(len(f.faces) for f in self.frames)
-
 
 def analyse_cut(
     job: CutJob,
