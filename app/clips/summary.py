@@ -134,7 +134,7 @@ def export_options(req: ExportRequest, cams: Sequence[CameraExport]) -> dict[str
         "keep_track": req.keep_track,
         "keep_event": req.keep_event,
     }
-    if req.keep_event is not None:
+    if req.blur_faces and req.keep_event is not None:
         out["keep_event_found"] = bool(found) and all(found)
         if not out["keep_event_found"]:
             out["keep_note"] = NOT_FOUND_NOTE
