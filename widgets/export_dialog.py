@@ -50,7 +50,8 @@ class _JobSignals(QObject):
 
 class ExportDialog(QDialog):
     """``ExportDialog(exporter, cameras, selected, start, end, out_dir, authorise)``; ``cameras`` are
-    (id, name) pairs; times are UTC epoch seconds, shown in local time to the second."""
+    (id, name) pairs; times are UTC epoch seconds, shown in local time to the second. Opened from an event,
+    ``keep_event`` (its stored id) offers to keep that event's person sharp while every other face is blurred."""
 
     exported = Signal(object)  # ExportResult
 
@@ -63,6 +64,8 @@ class ExportDialog(QDialog):
         out_dir: Path,
         authorise: Authorise | None = None,
         parent: QWidget | None = None,
+        *,
+        keep_event: int | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export evidence")
@@ -92,6 +95,16 @@ class ExportDialog(QDialog):
         self.to_edit.dateTimeChanged.connect(self._update_utc)
         self.overlays_check = QCheckBox("Burn in time, camera name and face boxes")
         self.blur_check = QCheckBox("Blur every face")
+        self._keep_event = keep_event
+        self.keep_check = QCheckBox(f"Keep this person sharp (event #{keep_event})")
+        self.keep_check.setObjectName("ExportKeepPerson")
+        self.keep_check.setToolTip(
+            "The person of this event stays recognisable in the whole clip; every other face is covered."
+        )
+        self.keep_check.setChecked(keep_event is not None)
+        self.keep_check.setVisible(keep_event is not None)
+        self.keep_check.setEnabled(False)
+        self.blur_check.toggled.connect(self._on_blur_check_toggled)
         self.reason_edit = QLineEdit()
         self.reason_edit.setPlaceholderText("required, e.g. theft reported by shop 12")
         self.case_edit = QLineEdit()
@@ -110,6 +123,7 @@ class ExportDialog(QDialog):
         form.addRow("", self.utc_label)
         form.addRow("Options", self.overlays_check)
         form.addRow("", self.blur_check)
+        form.addRow("", self.keep_check)
         form.addRow("Reason", self.reason_edit)
         form.addRow("Case reference", self.case_edit)
         form.addRow("Save in", out_row)
@@ -166,7 +180,14 @@ class ExportDialog(QDialog):
             user=user,
             overlays=self.overlays_check.isChecked(),
             blur_faces=self.blur_check.isChecked(),
+            keep_event=self.kept_event(),
         )
+
+    def kept_event(self) -> int | None:
+        """The event whose person stays sharp, or None (opened from a camera, unchecked, or no blurring)."""
+        if self._keep_event is None or not self.blur_check.isChecked() or not self.keep_check.isChecked():
+            return None
+        return self._keep_event
 
     @property
     def running(self) -> bool:
@@ -250,6 +271,10 @@ class ExportDialog(QDialog):
         self.result_ = result
         self.progress.setValue(1000)
         lines = [f"Saved in {result.folder}", f"Manifest SHA-256 {result.manifest_sha256}"]
+        if any(c.person_found is False for c in result.cameras):
+            lines.append("The selected person was not found; every face is blurred.")
+        if any(c.mask_verdicts is False for c in result.cameras):
+            lines.append("The mask model was unavailable; boxes are drawn as uncertain.")
         for cid, gap in result.gaps:
             lines.append(f"Not recorded on {cid}: {_local(gap.start)} – {_local(gap.end)}")
         self.message.setStyleSheet("color: #7ee787")
@@ -278,6 +303,12 @@ class ExportDialog(QDialog):
         self.cancel_button.setEnabled(on)
         for w in (self.camera_list, self.from_edit, self.to_edit, self.reason_edit, self.case_edit):
             w.setEnabled(not on)
+        for check in (self.overlays_check, self.blur_check):
+            check.setEnabled(not on)
+        self.keep_check.setEnabled(not on and self.blur_check.isChecked())
+
+    def _on_blur_check_toggled(self, on: bool) -> None:
+        self.keep_check.setEnabled(on and not self.running)
 
     def _update_utc(self, *_: object) -> None:
         start, end = self.time_range()

@@ -26,7 +26,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 EVENT_MARGIN_S = 10.0  # an event's export: this much before and after it
-CAMERA_RECENT_S = 5 * 60.0  # a camera's export from its tile: the last 5 minutes
+CAMERA_RECENT_S = 5 * 60.0
+PERSON_EVENTS = (
+    EventKind.NO_MASK,
+    EventKind.INCORRECT_MASK,
+)  # events that keep the person's face box  # a camera's export from its tile: the last 5 minutes
 
 
 class RoleActions:
@@ -109,8 +113,11 @@ class RoleActions:
             return None
 
     # ----- export -------------------------------------------------------------------------------------
-    def open_export(self, cameras: Sequence[str], start: float, end: float) -> ExportDialog | None:
-        """The export dialog for ``cameras`` over [start, end] (UTC epoch s); supervisors and admins."""
+    def open_export(
+        self, cameras: Sequence[str], start: float, end: float, keep_event: int | None = None
+    ) -> ExportDialog | None:
+        """The export dialog for ``cameras`` over [start, end] (UTC epoch s); supervisors and admins.
+        ``keep_event``: the stored event whose person the dialog offers to keep sharp."""
         if self.allowed(Permission.EXPORT, "export:" + ",".join(cameras)) is None:
             return None
         if self.export_dialog is not None:
@@ -127,6 +134,7 @@ class RoleActions:
             Path(str(out_dir)),
             authorise=lambda: self.gate.require(Permission.EXPORT, "export"),
             parent=self.w,
+            keep_event=keep_event,
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.exported.connect(self._on_dialog_exported)
@@ -136,7 +144,11 @@ class RoleActions:
         return dialog
 
     def export_event(self, event: Event) -> ExportDialog | None:
-        return self.open_export([event.camera_id], event.at - EVENT_MARGIN_S, event.at + EVENT_MARGIN_S)
+        """±10 s around ``event``; an unmasked person's event can keep that person sharp (once stored)."""
+        keep = self.w.stored_id(event) if event.kind in PERSON_EVENTS else None
+        return self.open_export(
+            [event.camera_id], event.at - EVENT_MARGIN_S, event.at + EVENT_MARGIN_S, keep_event=keep
+        )
 
     def export_camera(self, camera_id: str) -> ExportDialog | None:
         now = time.time()

@@ -258,6 +258,7 @@ class AnalysisEngine:
                 "face_px": round(det.bbox.size, 1),
                 "box": [round(v, 1) for v in (det.bbox.x1, det.bbox.y1, det.bbox.x2, det.bbox.y2)],
                 "frame_seq": frame.seq,
+                "frame": [frame.width, frame.height],  # what "box" refers to (export scales it)
             },
             thumbnail_jpeg=face_thumbnail(frame.image, det),
         )

@@ -48,9 +48,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--overlays", action="store_true", help="burn in boxes, verdicts, time and camera name"
     )
-    parser.add_argument("--blur-faces", action="store_true", help="blur every face except --keep-track's")
     parser.add_argument(
-        "--keep-track", type=int, default=None, metavar="N", help="with --blur-faces: person to keep"
+        "--blur-faces", action="store_true", help="blur every face except the kept person's (--keep-event)"
+    )
+    keep = parser.add_mutually_exclusive_group()
+    keep.add_argument(
+        "--keep-event",
+        type=int,
+        default=None,
+        metavar="ID",
+        help="with --blur-faces: keep the person of this event (an unmasked person's) sharp",
+    )
+    keep.add_argument(
+        "--keep-track",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --blur-faces: keep the person whose stored track N has an event in the range sharp",
     )
     parser.add_argument(
         "--db", type=Path, default=None, metavar="PATH", help="station database (default: user data)"
@@ -90,7 +104,10 @@ def main(args: argparse.Namespace) -> int:
         overlays=args.overlays,
         blur_faces=args.blur_faces,
         keep_track=args.keep_track,
+        keep_event=args.keep_event,
     )
+    if (req.keep_event is not None or req.keep_track is not None) and not req.blur_faces:
+        raise UserError("--keep-event and --keep-track only apply with --blur-faces; add --blur-faces")
     print(f"exporting {', '.join(req.cameras)} from {utc_iso(start)} to {utc_iso(end)}", file=sys.stderr)
 
     def progress(p: ExportProgress) -> None:
@@ -103,6 +120,14 @@ def main(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     for cid, gap in result.gaps:
         print(f"warning: {cid}: nothing recorded {utc_iso(gap.start)} to {utc_iso(gap.end)}", file=sys.stderr)
+    for c in result.cameras:
+        if c.person_found is False:
+            print(
+                f"warning: {c.camera_id}: the selected person was not found; every face is blurred",
+                file=sys.stderr,
+            )
+        if c.mask_verdicts is False:
+            print(f"warning: {c.camera_id}: no mask model; boxes are drawn as uncertain", file=sys.stderr)
     for f in result.files:
         print(f)
     print(result.manifest)

@@ -176,6 +176,7 @@ def make_services(station: Any, config: StationConfig) -> Any:
     from app.analysis.child_detector import ChildProcessDetector
     from app.clips.audit import WriterAuditSink
     from app.clips.export import Exporter
+    from app.clips.export_analysis import default_models
     from app.clips.faces import default_detector
     from app.security.db import WriterRunner
     from app.watchlist.faces import make_child_enrolment_detector
@@ -196,8 +197,9 @@ def make_services(station: Any, config: StationConfig) -> Any:
         station.recordings_dir,
         WriterAuditSink(station.writer),
         camera_names={c.id: c.name for c in config.cameras},
-        # blurring faces in exports: the same detector, also kept out of this process
-        detector_factory=functools.partial(ChildProcessDetector, default_detector),
+        # face finding for export overlays and blurring: the same detector, also kept out of this process
+        # (the mask model is ONNX Runtime, which is safe here)
+        models=replace(default_models(), detector=functools.partial(ChildProcessDetector, default_detector)),
     )
     return WindowServices(AccountService(runner), watchlists, exporter)
 

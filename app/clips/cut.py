@@ -7,8 +7,9 @@ it holds at least the requested range, never less. The re-encoding path is frame
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,6 +78,45 @@ def copy_cut(job: CutJob, progress: Progress | None = None, cancel: threading.Ev
     return job.out
 
 
+def expected_frames(job: CutJob) -> float:
+    """About how many frames ``iter_frames`` yields (for progress)."""
+    return max(1.0, job.covered_s * (job.segments[0].fps or 15.0))
+
+
+def iter_frames(
+    job: CutJob, cancel: threading.Event | None = None
+) -> Generator[tuple[np.ndarray, float], None, None]:
+    """Decode the range frame by frame: ``(image, UTC time)``, oldest first; the same frames on every call.
+
+    Raises CancelledError as soon as ``cancel`` is set, OSError when a segment cannot be opened.
+    """
+    fps = job.segments[0].fps or 15.0
+    for seg, path in zip(job.segments, job.paths(), strict=True):
+        cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+        if not cap.isOpened():
+            raise OSError(f"cannot read recording {path}")
+        seg_fps = seg.fps or fps
+        i = 0
+        try:
+            while True:
+                if cancel is not None and cancel.is_set():
+                    raise ffmpeg.CancelledError("export cancelled")
+                t = seg.start + i / seg_fps
+                i += 1
+                if t >= job.end:
+                    break
+                if t < job.start:
+                    if not cap.grab():
+                        break
+                    continue
+                ok, img = cap.read()
+                if not ok:
+                    break
+                yield img, t
+        finally:
+            cap.release()
+
+
 def render_cut(
     job: CutJob, render: Renderer, progress: Progress | None = None, cancel: threading.Event | None = None
 ) -> int:
@@ -84,41 +124,20 @@ def render_cut(
     first = job.segments[0]
     fps = first.fps or 15.0
     size = (first.width, first.height)
-    expected = max(1.0, job.covered_s * fps)
+    expected = expected_frames(job)
     enc = None
     written = 0
     try:
-        for seg, path in zip(job.segments, job.paths(), strict=True):
-            cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
-            if not cap.isOpened():
-                raise OSError(f"cannot read recording {path}")
-            seg_fps = seg.fps or fps
-            i = 0
-            try:
-                while True:
-                    if cancel is not None and cancel.is_set():
-                        raise ffmpeg.CancelledError("export cancelled")
-                    t = seg.start + i / seg_fps
-                    i += 1
-                    if t >= job.end:
-                        break
-                    if t < job.start:
-                        if not cap.grab():
-                            break
-                        continue
-                    ok, img = cap.read()
-                    if not ok:
-                        break
-                    if enc is None:
-                        if size[0] <= 0:
-                            size = (img.shape[1], img.shape[0])
-                        enc = open_encoder(job.out, size, fps)
-                    enc.write(render(img, t))
-                    written += 1
-                    if progress and written % 15 == 0:
-                        progress(min(1.0, written / expected))
-            finally:
-                cap.release()
+        with contextlib.closing(iter_frames(job, cancel)) as frames:
+            for img, t in frames:
+                if enc is None:
+                    if size[0] <= 0:
+                        size = (img.shape[1], img.shape[0])
+                    enc = open_encoder(job.out, size, fps)
+                enc.write(render(img, t))
+                written += 1
+                if progress and written % 15 == 0:
+                    progress(min(1.0, written / expected))
         if enc is None:
             raise OSError("no frames could be decoded in the range")
         enc.close()

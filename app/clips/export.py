@@ -6,11 +6,11 @@ on any failure or cancel the part folder is deleted, so a folder that looks comp
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import getpass
 import logging
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -20,9 +20,9 @@ from typing import Any, Protocol
 
 from sqlite_utils import Database
 
-from app import __version__
 from app.clips import ffmpeg
 from app.clips.cut import CutJob, can_copy, copy_cut, render_cut
+from app.clips.export_analysis import AnalysisModels, ExportAnalysis, analyse_cut, default_models
 from app.clips.faces import FaceBlurRenderer
 from app.clips.index import (
     Segment,
@@ -33,13 +33,12 @@ from app.clips.index import (
     recorded_cameras,
     segments_between,
 )
-from app.clips.manifest import FORMAT, MANIFEST_NAME, SUMMARY_NAME, file_entry, sha256_file, write_json
+from app.clips.keep import KeepTarget, event_of_track, find_person, keep_target
+from app.clips.manifest import MANIFEST_NAME, SUMMARY_NAME, file_entry, sha256_file, write_json
 from app.clips.naming import inside, safe_component, utc_iso, utc_stamp
-from app.clips.overlay import OverlaySource
-from app.clips.summary import summary_text
+from app.clips.summary import manifest_data, summary_text
 from app.errors import UserError
 from app.store.db import connect_readonly
-from models.face_detector import FaceDetector
 
 log = logging.getLogger("vigil.clips")
 
@@ -61,7 +60,10 @@ class ExportRequest:
     user: str = ""
     overlays: bool = False
     blur_faces: bool = False
-    keep_track: int | None = None  # with blur_faces: the selected person, left unblurred
+    keep_track: int | None = (
+        None  # with blur_faces: the stored track id of the person to keep (via its event)
+    )
+    keep_event: int | None = None  # with blur_faces: the event (id) whose person is left unblurred
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,8 @@ class CameraExport:
     gaps: tuple[TimeRange, ...] = ()
     segments: tuple[Segment, ...] = ()
     frames: int | None = None
+    person_found: bool | None = None  # the kept event's person found in this camera's footage (None: n/a)
+    mask_verdicts: bool | None = None  # boxes carry mask verdicts (False: no mask model; None: no analysis)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,17 +107,16 @@ class Exporter:
         db_path: Path,
         recordings_dir: Path,
         audit: AuditSink | None = None,
-        overlays: OverlaySource | None = None,
-        detector_factory: Callable[[], FaceDetector] | None = None,
         *,
         camera_names: Mapping[str, str] | None = None,
+        models: AnalysisModels | None = None,
     ) -> None:
+        """``models``: detector and mask model for blurring and overlays (default: ``default_models()``)."""
         self.db_path = db_path
         self.recordings_dir = recordings_dir
         self.audit = audit
-        self.overlays = overlays
-        self.detector_factory = detector_factory
         self.camera_names = dict(camera_names or {})
+        self.models = models
 
     def run(
         self,
@@ -162,7 +165,9 @@ class Exporter:
         progress: Callable[[ExportProgress], None] | None,
         cancel: threading.Event | None,
     ) -> ExportResult:
-        plan = self._plan(req)
+        plan, target = self._plan(req)
+        if target is not None:
+            req = dataclasses.replace(req, keep_event=target.event_id)
         out_dir = _prepare_out_dir(req.out_dir)
         name = safe_component(f"vigil_{utc_stamp(req.start)}_{req.case_ref or 'export'}", "vigil_export", 80)
         final = _unique(out_dir, name)
@@ -170,7 +175,7 @@ class Exporter:
         shutil.rmtree(part, ignore_errors=True)
         part.mkdir()
         try:
-            cams = self._export_cameras(req, plan, part, progress, cancel)
+            cams = self._export_cameras(req, (plan, target), part, progress, cancel)
             created = time.time()
             videos = [part / c.file for c in cams if c.file]
             entries = [file_entry(p, part) for p in videos]
@@ -178,7 +183,7 @@ class Exporter:
                 summary_text(req, user, created, cams, entries, self.camera_names), encoding="utf-8"
             )
             entries.append(file_entry(part / SUMMARY_NAME, part))
-            manifest = _manifest(req, user, created, cams, entries, self.camera_names)
+            manifest = manifest_data(req, user, created, cams, entries, self.camera_names)
             write_json(part / MANIFEST_NAME, manifest)
             part.rename(final)
         except BaseException:
@@ -194,7 +199,7 @@ class Exporter:
             tuple(final / c.file for c in cams if c.file),
         )
 
-    def _plan(self, req: ExportRequest) -> dict[str, list[Segment]]:
+    def _plan(self, req: ExportRequest) -> tuple[dict[str, list[Segment]], KeepTarget | None]:
         if not req.reason.strip():
             raise UserError("a reason is required: say why this footage is exported (--reason TEXT)")
         if not req.cameras:
@@ -223,18 +228,19 @@ class Exporter:
                 plan[cid] = present
             if not any(plan.values()):
                 raise UserError(_nothing_recorded(db, req))
-            return plan
+            return plan, _keep(db, req)
         finally:
             db.conn.close()
 
     def _export_cameras(
         self,
         req: ExportRequest,
-        plan: dict[str, list[Segment]],
+        planned: tuple[dict[str, list[Segment]], KeepTarget | None],
         part: Path,
         progress: Callable[[ExportProgress], None] | None,
         cancel: threading.Event | None,
     ) -> list[CameraExport]:
+        plan, target = planned
         cams: list[CameraExport] = []
         total = len(plan)
         for n, (cid, segs) in enumerate(plan.items()):
@@ -252,21 +258,63 @@ class Exporter:
                     progress(ExportProgress((n + f) / total, cid, f"{cid}: {int(f * 100)} %"))
 
             report(0.0)
-            frames = None
+            done = CameraExport(cid, fname, "stream-copy", tuple(clipped), tuple(gaps), tuple(segs))
             if (req.overlays or req.blur_faces) or not can_copy(segs):
-                renderer = FaceBlurRenderer.create(self, req, cid)
-                try:
-                    frames = render_cut(job, renderer, report, cancel)
-                finally:
-                    renderer.close()
-                method = "re-encoded"
+                keep = target if target is not None and target.camera_id == cid else None
+                done = self._render(req, job, keep, done, report, cancel)
             else:
                 copy_cut(job, report, cancel)
-                method = "stream-copy"
             if cancel is not None and cancel.is_set():
                 raise ffmpeg.CancelledError("export cancelled")
-            cams.append(CameraExport(cid, fname, method, tuple(clipped), tuple(gaps), tuple(segs), frames))
+            cams.append(done)
         return cams
+
+    def _render(
+        self,
+        req: ExportRequest,
+        job: CutJob,
+        keep: KeepTarget | None,
+        done: CameraExport,
+        report: Callable[[float], None],
+        cancel: threading.Event | None,
+    ) -> CameraExport:
+        """Re-encode one camera: analyse its frames first (0-50 %) when blurring or drawing boxes."""
+        analysis: ExportAnalysis | None = None
+        if req.overlays or req.blur_faces:
+            models = self.models or default_models()
+            analysis = analyse_cut(job, models, lambda f: report(0.5 * f), cancel)
+
+        def render_report(f: float) -> None:
+            report(f if analysis is None else 0.5 + 0.5 * f)
+
+        kept = find_person(analysis.frames, keep) if analysis is not None and keep is not None else None
+        if keep is not None and kept is None:
+            log.warning(
+                "export: the person of event #%s was not found on %s: every face is blurred",
+                keep.event_id,
+                done.camera_id,
+            )
+        name = self.camera_names.get(done.camera_id, done.camera_id)
+        renderer = FaceBlurRenderer(name, analysis, kept, blur=req.blur_faces, overlays=req.overlays)
+        frames = render_cut(job, renderer, render_report, cancel)
+        return dataclasses.replace(
+            done,
+            method="re-encoded",
+            frames=frames,
+            person_found=None if keep is None else kept is not None,
+            mask_verdicts=None if analysis is None else analysis.mask_available,
+        )
+
+
+def _keep(db: Database, req: ExportRequest) -> KeepTarget | None:
+    """The event whose person stays sharp (``keep_event``, or the event of stored track ``keep_track``)."""
+    if not req.blur_faces or (req.keep_event is None and req.keep_track is None):
+        return None
+    event_id = req.keep_event
+    if event_id is None:
+        assert req.keep_track is not None
+        event_id = event_of_track(db, req.keep_track, req.cameras, req.start, req.end)
+    return keep_target(db, event_id, req.cameras, req.start, req.end)
 
 
 def _nothing_recorded(db: Database, req: ExportRequest) -> str:
@@ -317,6 +365,7 @@ def _request_details(req: ExportRequest) -> dict[str, Any]:
         "overlays": req.overlays,
         "blur_faces": req.blur_faces,
         "keep_track": req.keep_track,
+        "keep_event": req.keep_event,
     }
 
 
@@ -325,51 +374,3 @@ def _failure_details(req: ExportRequest, exc: BaseException) -> dict[str, Any]:
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         error = f"disk full: {exc.strerror}"
     return {**_request_details(req), "out_dir": str(req.out_dir), "error": error}
-
-
-def _manifest(
-    req: ExportRequest,
-    user: str,
-    created: float,
-    cams: list[CameraExport],
-    entries: list[dict[str, Any]],
-    names: Mapping[str, str],
-) -> dict[str, Any]:
-    def rng(r: TimeRange) -> dict[str, Any]:
-        return {"start": r.start, "end": r.end, "start_utc": utc_iso(r.start), "end_utc": utc_iso(r.end)}
-
-    return {
-        "format": FORMAT,
-        "tool": {"name": "vigil", "version": __version__, "ffmpeg": _ffmpeg_version()},
-        "created": rng(TimeRange(created, created))["start_utc"],
-        "created_by": user,
-        "host": socket.gethostname(),
-        "reason": req.reason,
-        "case_ref": req.case_ref,
-        "range": rng(TimeRange(req.start, req.end)),
-        "options": {"overlays": req.overlays, "blur_faces": req.blur_faces, "keep_track": req.keep_track},
-        "cameras": [
-            {
-                "id": c.camera_id,
-                "name": names.get(c.camera_id, c.camera_id),
-                "file": c.file,
-                "method": c.method,
-                "frames": c.frames,
-                "covered": [rng(r) for r in c.covered],
-                "gaps": [rng(g) for g in c.gaps],
-                "source_segments": [
-                    {"path": s.path, "start": s.start, "end": s.end, "bytes": s.bytes, "frames": s.frames}
-                    for s in c.segments
-                ],
-            }
-            for c in cams
-        ],
-        "files": entries,
-    }
-
-
-def _ffmpeg_version() -> str:
-    try:
-        return ffmpeg.ffmpeg_version()
-    except Exception:
-        return "none"

@@ -6,7 +6,6 @@ import bisect
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 import cv2
 import numpy as np
@@ -31,17 +30,11 @@ VERDICT_TEXT = {
 
 @dataclass(frozen=True, slots=True)
 class OverlayFrame:
-    """Analysed faces of one camera at one moment (from stored tracks/events)."""
+    """Analysed faces of one camera at one moment (an export analyses its frames: export_analysis)."""
 
     at: float  # UTC epoch seconds
     frame_size: tuple[int, int]  # (width, height) the boxes refer to
     faces: tuple[Face, ...] = ()
-
-
-class OverlaySource(Protocol):
-    """Stored analysis for a time range, oldest first (the store adapts its tracks to this)."""
-
-    def frames(self, camera_id: str, start: float, end: float) -> Sequence[OverlayFrame]: ...
 
 
 class OverlayTimeline:

@@ -1,4 +1,5 @@
-"""The plain-text summary that travels with an export (for readers without a JSON viewer)."""
+"""What travels with an export besides the video: the manifest's content and the plain-text summary (for
+readers without a JSON viewer)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from app import __version__
+from app.clips import ffmpeg
+from app.clips.index import TimeRange
+from app.clips.manifest import FORMAT
 from app.clips.naming import utc_iso
+
+NOT_FOUND_NOTE = "the selected person was not found; every face is blurred"
+NO_MASK_NOTE = "the mask model was unavailable; boxes are drawn as uncertain"
 
 if TYPE_CHECKING:
     from app.clips.export import CameraExport, ExportRequest
@@ -26,9 +33,18 @@ def summary_text(
     names: Mapping[str, str],
 ) -> str:
     yes = {True: "yes", False: "no"}
+    options = export_options(req, cams)
     blur = yes[req.blur_faces]
-    if req.blur_faces and req.keep_track is not None:
-        blur += f" (all faces except person track #{req.keep_track})"
+    if req.blur_faces and req.keep_event is not None:
+        if options["keep_event_found"]:
+            blur += f" (every face except the person of event #{req.keep_event})"
+        else:
+            blur += f" ({NOT_FOUND_NOTE.replace('person', f'person (event #{req.keep_event})', 1)})"
+    overlays = yes[req.overlays]
+    if req.overlays:
+        overlays += (
+            f" ({NO_MASK_NOTE})" if options.get("mask_verdicts") is False else " (boxes with mask verdicts)"
+        )
     lines = [
         "VIGIL EVIDENCE EXPORT",
         "",
@@ -36,7 +52,7 @@ def summary_text(
         f"Reason:          {req.reason}",
         f"Case reference:  {req.case_ref or '-'}",
         f"Requested range: {_fmt_range(req.start, req.end)}",
-        f"Overlays:        {yes[req.overlays]}",
+        f"Overlays:        {overlays}",
         f"Faces blurred:   {blur}",
         "",
         "CAMERAS",
@@ -64,3 +80,73 @@ def summary_text(
         "",
     ]
     return "\n".join(lines)
+
+
+def manifest_data(
+    req: ExportRequest,
+    user: str,
+    created: float,
+    cams: Sequence[CameraExport],
+    entries: Sequence[Mapping[str, Any]],
+    names: Mapping[str, str],
+) -> dict[str, Any]:
+    """The manifest's content, less the export's own file list order (``entries`` as written)."""
+
+    def rng(r: TimeRange) -> dict[str, Any]:
+        return {"start": r.start, "end": r.end, "start_utc": utc_iso(r.start), "end_utc": utc_iso(r.end)}
+
+    return {
+        "format": FORMAT,
+        "tool": {"name": "vigil", "version": __version__, "ffmpeg": _ffmpeg_version()},
+        "created": rng(TimeRange(created, created))["start_utc"],
+        "created_by": user,
+        "host": socket.gethostname(),
+        "reason": req.reason,
+        "case_ref": req.case_ref,
+        "range": rng(TimeRange(req.start, req.end)),
+        "options": export_options(req, cams),
+        "cameras": [
+            {
+                "id": c.camera_id,
+                "name": names.get(c.camera_id, c.camera_id),
+                "file": c.file,
+                "method": c.method,
+                "frames": c.frames,
+                "covered": [rng(r) for r in c.covered],
+                "gaps": [rng(g) for g in c.gaps],
+                "source_segments": [
+                    {"path": s.path, "start": s.start, "end": s.end, "bytes": s.bytes, "frames": s.frames}
+                    for s in c.segments
+                ],
+            }
+            for c in cams
+        ],
+        "files": entries,
+    }
+
+
+def export_options(req: ExportRequest, cams: Sequence[CameraExport]) -> dict[str, Any]:
+    found = [c.person_found for c in cams if c.person_found is not None]
+    verdicts = [c.mask_verdicts for c in cams if c.mask_verdicts is not None]
+    out: dict[str, Any] = {
+        "overlays": req.overlays,
+        "blur_faces": req.blur_faces,
+        "keep_track": req.keep_track,
+        "keep_event": req.keep_event,
+    }
+    if req.blur_faces and req.keep_event is not None:
+        out["keep_event_found"] = bool(found) and all(found)
+        if not out["keep_event_found"]:
+            out["keep_note"] = NOT_FOUND_NOTE
+    if req.overlays and verdicts:
+        out["mask_verdicts"] = all(verdicts)
+        if not all(verdicts):
+            out["mask_note"] = NO_MASK_NOTE
+    return out
+
+
+def _ffmpeg_version() -> str:
+    try:
+        return ffmpeg.ffmpeg_version()
+    except Exception:
+        return "none"

@@ -129,3 +129,38 @@ def test_export_is_refused_when_the_session_locked_while_the_dialog_was_open(qtb
         rig.window.gate.session.lock()
         assert not dialog.start_export()
         assert "expired" in dialog.message.text()
+
+
+def test_export_from_a_stored_event_offers_to_keep_that_person_sharp(qtbot, recorded) -> None:
+    base, clip, t0, _ = recorded
+    with running_window(qtbot, base, clip, user="sue") as rig:
+        roles = rig.window.roles
+        assert roles is not None
+        box = {"box": [100.0, 60.0, 160.0, 130.0], "frame": [320, 240], "verdict": "no_mask", "face_px": 70.0}
+        event = Event(t0 + 3.0, "cam1", EventKind.NO_MASK, 5, box)
+        rig.station.writer.submit(event)
+        assert rig.station.writer.flush()
+        [row] = [r for r in StoreReader(rig.station.db_path()).recent_events(10) if r.track_id == 5]
+
+        from_camera = roles.export_camera("cam1")
+        assert from_camera is not None and from_camera.keep_check.isHidden()
+        assert from_camera.request().keep_event is None
+
+        dialog = roles.export_event(event)
+        assert dialog is not None and not dialog.keep_check.isHidden()
+        assert dialog.keep_check.text() == f"Keep this person sharp (event #{row.id})"
+        assert dialog.keep_check.isChecked() and not dialog.keep_check.isEnabled()  # only with blurring
+        assert dialog.request().keep_event is None
+        dialog.blur_check.setChecked(True)
+        assert dialog.keep_check.isEnabled() and dialog.request().keep_event == row.id
+
+        dialog.out_edit.setText(str(base / "out"))
+        dialog.reason_edit.setText("incident on the escalator")
+        assert dialog.start_export()
+        qtbot.waitUntil(lambda: dialog.result_ is not None, timeout=30000)
+        result = dialog.result_
+        assert result is not None
+        # the test pattern has no faces: the person cannot be found, and the user is told so
+        assert "selected person was not found; every face is blurred" in dialog.message.text()
+        options = json.loads(result.manifest.read_text())["options"]
+        assert options["keep_event"] == row.id and options["keep_event_found"] is False
