@@ -9,6 +9,7 @@ import os
 import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -19,6 +20,7 @@ import pytest
 from app.analysis.child_detector import ChildProcessDetector
 from app.clips.encoder import open_encoder
 from app.clips.export import Exporter, ExportRequest
+from app.clips.export_analysis import default_models
 from app.clips.faces import default_detector
 from app.domain import Detection
 from app.errors import ModelError, UserError
@@ -94,7 +96,7 @@ def test_child_finds_no_face_in_a_picture_without_one(child: ChildProcessDetecto
 def test_a_blurred_export_through_the_child_detector_hides_both_faces(
     shared_data: Path, tmp_path: Path
 ) -> None:
-    """The GUI's exporter blurs faces with ``ChildProcessDetector(default_detector)`` (app/cli/gui.py)."""
+    """The GUI's exporter finds faces with ``ChildProcessDetector(default_detector)`` (app/cli/gui.py)."""
     img = cv2.resize(read_image(shared_data / "faces" / "probe" / "two_people.jpg"), (640, 376))
     enc = open_encoder(tmp_path / "people.mp4", (640, 376), 10.0)
     for _ in range(10):
@@ -107,7 +109,7 @@ def test_a_blurred_export_through_the_child_detector_hides_both_faces(
         tmp_path / "vigil.sqlite3",
         tmp_path / "rec",
         FakeAudit(),
-        detector_factory=functools.partial(ChildProcessDetector, default_detector),
+        models=replace(default_models(), detector=functools.partial(ChildProcessDetector, default_detector)),
     )
     req = ExportRequest(("hall",), segs[0].start, segs[-1].end, tmp_path / "out", "privacy", blur_faces=True)
     result = exporter.run(req)
