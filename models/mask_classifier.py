@@ -5,9 +5,10 @@ one batched call. The execution provider is chosen by platform (DirectML on Wind
 CPU otherwise), logged, and overridable with ``VIGIL_ORT_PROVIDER`` (cpu, cuda, dml or a full provider name)
 or the ``providers`` argument.
 
-Test-time augmentation: each crop goes through the model together with its horizontal mirror (one call
-with 2N crops) and the two softmax outputs are averaged, so a face and its mirror image get the same
-probabilities; ``flip_average=False`` turns this off (for measuring its effect).
+Optional test-time augmentation (``flip_average=True``, off by default and in the station): each crop goes
+through the model together with its horizontal mirror (one call with 2N crops) and the two softmax outputs
+are averaged, so a face and its mirror image get the same probabilities. It did not help on the validation
+split (models/MODEL_CARD.md, honesty note), so the station does not use it.
 """
 
 from __future__ import annotations
@@ -87,11 +88,11 @@ class MaskClassifier:
         providers: list[str] | None = None,
         threads: int = 1,
         expected_sha256: str | None = None,
-        flip_average: bool = True,
+        flip_average: bool = False,
     ) -> None:
         """``model_path=None``: the bundled model, checked against models/SHA256SUMS; a custom path is
         checked against ``expected_sha256`` when given. ``flip_average``: average each crop's softmax
-        with its mirror's (see the module docstring)."""
+        with its mirror's (an evaluation option, see the module docstring)."""
         self.flip_average = flip_average
         path = verified_path(MODEL_FILE) if model_path is None else verify_file(model_path, expected_sha256)
         import onnxruntime as ort

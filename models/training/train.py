@@ -27,7 +27,7 @@ from models.training.net import DEFAULT_WIDTHS, MaskEnsemble, MaskNet
 REPO = Path(__file__).resolve().parents[2]
 MIN_TRAIN_PX = 10  # annotated scene faces smaller than this are noise, not training data
 OPSET = 17
-SEEDS = (0, 1)  # one network per seed, averaged in the exported graph (chosen on val)
+SEEDS = (0,)  # one network per seed; several are averaged in the exported graph
 
 
 def training_set(
