@@ -4,6 +4,11 @@ One session per analysis thread, created in that thread; every face of one analy
 one batched call. The execution provider is chosen by platform (DirectML on Windows, CUDA where present,
 CPU otherwise), logged, and overridable with ``VIGIL_ORT_PROVIDER`` (cpu, cuda, dml or a full provider name)
 or the ``providers`` argument.
+
+Optional test-time augmentation (``flip_average=True``, off by default and in the station): each crop goes
+through the model together with its horizontal mirror (one call with 2N crops) and the two softmax outputs
+are averaged, so a face and its mirror image get the same probabilities. It did not help on the validation
+split (models/MODEL_CARD.md, honesty note), so the station does not use it.
 """
 
 from __future__ import annotations
@@ -83,9 +88,12 @@ class MaskClassifier:
         providers: list[str] | None = None,
         threads: int = 1,
         expected_sha256: str | None = None,
+        flip_average: bool = False,
     ) -> None:
         """``model_path=None``: the bundled model, checked against models/SHA256SUMS; a custom path is
-        checked against ``expected_sha256`` when given."""
+        checked against ``expected_sha256`` when given. ``flip_average``: average each crop's softmax
+        with its mirror's (an evaluation option, see the module docstring)."""
+        self.flip_average = flip_average
         path = verified_path(MODEL_FILE) if model_path is None else verify_file(model_path, expected_sha256)
         import onnxruntime as ort
 
@@ -133,8 +141,15 @@ class MaskClassifier:
         if not crops:
             return np.zeros((0, len(CLASSES)), np.float32)
         batch = np.stack([_as_input(c) for c in crops]).astype(np.float32).transpose(0, 3, 1, 2)
-        probs = self._session.run([self._output], {self._input: np.ascontiguousarray(batch)})[0]
-        return np.asarray(probs, dtype=np.float32)
+        n = len(batch)
+        if self.flip_average:
+            batch = np.concatenate([batch, batch[:, :, :, ::-1]])  # NCHW: mirror along W
+        probs = np.asarray(
+            self._session.run([self._output], {self._input: np.ascontiguousarray(batch)})[0], np.float32
+        )
+        if self.flip_average:
+            probs = (probs[:n] + probs[n:]) / 2.0
+        return probs
 
     def classify_round(
         self, frames: Sequence[tuple[np.ndarray, Sequence[Detection]]], cfg: AnalysisConfig

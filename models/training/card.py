@@ -70,7 +70,17 @@ def write(
     from models.training.net import MaskNet, macs
 
     widths = tuple(args.widths)
+    seeds = list(args.seeds)
     params = sum(p.numel() for p in MaskNet(widths).parameters())
+    members = (
+        "MaskNet"
+        if len(seeds) == 1
+        else f"{len(seeds)} MaskNets trained alike with seeds {', '.join(map(str, seeds))}, whose "
+        "probabilities the exported graph averages; each"
+    )
+    val = report.evaluate(onnx_path, data, "val")
+    vm, vsc = val["mask"], val["scenes32"]
+    assert isinstance(vm, report.Scores) and isinstance(vsc, report.Scores)
     wall = (
         f"{seconds / 60:.1f} min" if seconds is not None else "not recorded (card rewritten with --eval-only)"
     )
@@ -87,9 +97,9 @@ Per-person verdicts over many frames are settled in `app/analysis/verdict.py`.
 - ONNX opset {args_opset()}, input `crops` float32 `[N, 3, {CROP_SIZE}, {CROP_SIZE}]` (dynamic batch N), **BGR**,
   0-255, no normalisation (the model does it); output `probs` float32 `[N, 3]` softmax in the order
   `mask, no_mask, incorrect`.
-- Architecture (`models/training/net.py`, MaskNet): 5 conv3x3-BN-ReLU blocks ({", ".join(map(str, widths))} channels;
-  stride-2 stem, 3 max-pools), global average pooling, dropout 0.2, linear {widths[-1]}→3. {params:,} parameters,
-  {macs(widths) / 1e6:.1f} M multiply-adds per face.
+- Architecture (`models/training/net.py`, {members}): 5 conv3x3-BN-ReLU blocks ({", ".join(map(str, widths))} channels;
+  stride-2 stem, 3 max-pools), global average pooling, dropout 0.2, linear {widths[-1]}→3. {params * len(seeds):,} parameters,
+  {macs(widths) * len(seeds) / 1e6:.1f} M multiply-adds per face{" in all" if len(seeds) > 1 else ""}.
 - Crop (`models/face_crop.py`, the same function in training and at run time): a square around the
   detector's box, {int(MARGIN * 100)} % of the box's longer side added on each side, rotated so the eyes are level
   (BlazeFace eye keypoints; no rotation without keypoints), resized to {CROP_SIZE}x{CROP_SIZE} (area
@@ -132,19 +142,47 @@ both class folders); `augmented_image_*` files join the photo they were made fro
 correlation of the central region, tried under rotations of ±45° in 5° steps and flipping); other
 exact/near copies (thumbnail correlation > 0.92, also flipped) join each other ({links} links, {len(data["mask"]["label"])}
 images → {n_groups} groups); MaskedFace-Net by FFHQ image number; scene faces by scene image. The test split
-was never trained on. Honesty note on selection: test figures of earlier candidates were looked at during
-development: a 16-128 model, 40 epochs (face crops 97.2 %, scenes 90.3 %), and this architecture with 50
-epochs and scene weight 2 (98.3 %, 91.1 %); each switch to the next recipe was chosen on val figures, and the `photo_face` rule above came from inspecting the uncertain
-train/val photos (tiny false detections on tight crops). The turn threshold (1.0, first 0.6) was raised after
-looking at how many test faces each threshold would gate (not at accuracy).
+was never trained on.
+
+**Honesty note on selection.** Test figures of earlier versions were looked at during development: a
+16-128 model, 40 epochs (face crops 97.2 %, scenes 90.3 %); this architecture with 50 epochs and scene
+weight 2 (98.3 %, 91.1 %); then this model, one network (seed 0), 60 epochs, scene weight 3 (98.9 %,
+91.9 % = 114 of 124, the scene target missed by one face). Each switch to the next recipe was chosen on val
+figures; the `photo_face` rule above came from inspecting the uncertain train/val photos (tiny false
+detections on tight crops); the turn threshold (1.0, first 0.6) was raised after looking at how many test
+faces each threshold would gate (not at accuracy).
+
+A later attempt to reach the scene target chose among candidates on the **val split only**, by a rule
+written down before the last candidates were scored: most val scene faces ≥ 32 px right (n = 46,
+uncertain = wrong), then most of all detected val scene faces right (n = 87), then mean val log-loss, then
+cost; val face crops ≥ 98 % and val `incorrect` recall ≥ 90 % at ≥ 95 % precision required. Val results
+(scene faces ≥ 32 px / all detected scene faces): this model 42/46, 60/87; this model with flip averaging
+(each crop and its mirror in one batched call, outputs averaged: `MaskClassifier(flip_average=True)`)
+42/46, 60/87, lower log-loss; scene weight 5: 41/46 (rejected); seed 1 alone 42/46, 61/87 but val face
+crops 97.8 % (rejected); seeds 0 and 1 averaged in one graph (`--seeds 0 1`) 41/46 (rejected); seeds 0 and
+1 averaged with flip averaging 42/46, 61/87, face crops 98.1 %, `incorrect` recall 97.5 % at 95.1 %
+precision (picked by the rule, on a one-face tie-break). Its test figures, the first test figures looked
+at in that attempt: face crops 98.8 % (0.6 % uncertain), `incorrect` recall 99.3 % at 97.1 % precision,
+real scenes **91.1 %** (113 of 124), 1.31 ms per face. It missed the target too, was one face worse on
+the scene test and cost four times the compute, so it was **not adopted**: this model (no flip averaging)
+stays, and that last choice between the two did look at their test figures. No candidate chosen honestly
+on val reached 92 % on the scenes; the target stays **not met**. The quality-gate thresholds were left
+alone: of the val scene faces ≥ 32 px only 2 were gated as turned, too few to move a threshold on; the
+val scene set (46 faces ≥ 32 px) is too small to tell candidates one or two faces apart.
+
+Val figures of this model (same measures as the test table below): face crops {report.pct(vm.accuracy)}
+(n = {vm.n}), `incorrect` recall {report.pct(float(val["incorrect_recall"]))} at precision
+{report.pct(float(val["incorrect_precision"]))}, real scenes ≥ 32 px {report.pct(vsc.accuracy)} (n = {vsc.n}, uncertain
+{report.pct(vsc.uncertain)}).
 
 ## Training recipe (`python -m models.training.train`)
 
 - {args.epochs} epochs of class-rebalanced sampling with replacement (weight
   ∝ 1/count^0.6), batch {args.batch}, AdamW (weight decay 5e-4), one-cycle LR to {args.lr}, cross-entropy with
-  label smoothing 0.05, seed {args.seed}, {args.threads} CPU threads, PyTorch {torch.__version__}.
+  label smoothing 0.05, seed{"s" if len(seeds) > 1 else ""} {", ".join(map(str, seeds))}{" (one network each)" if len(seeds) > 1 else ""}, {args.threads} CPU threads, PyTorch {torch.__version__}.
   Real scene faces sampled {args.scene_weight:g}x as often as the others. Deterministic: two runs of the
-  command gave byte-identical ONNX files (same SHA-256). Wall time of this run: {wall} on a shared 2-core machine ({platform.machine()}),
+  command gave byte-identical ONNX files (same SHA-256); `--seeds 0 1` trained its seed-0 network to exactly
+  this model's outputs. Wall time of this run: {wall} on a shared 2-core machine ({platform.machine()}),
   with the crop cache already built (building it runs the detector on all images: about 35 s more).
 - Augmentation (`models/training/augment.py`): flip, rotation ±12°, scale ±12 %, shift ±7 %, colour,
   brightness, contrast, 12 % greyscale (IR/night), 40 % downscale to 12-40 px and back (CCTV faces), blur,

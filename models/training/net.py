@@ -47,3 +47,15 @@ class MaskNet(nn.Module):
         x = self.features(x).mean(dim=(2, 3))
         logits = self.head(x)
         return torch.softmax(logits, dim=1) if self.export_probs else logits
+
+
+class MaskEnsemble(nn.Module):
+    """Several MaskNets trained with different seeds; exported as one graph that averages their probabilities."""
+
+    def __init__(self, members: list[MaskNet]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        probs = [torch.softmax(m(x), dim=1) for m in self.members]
+        return torch.stack(probs).mean(dim=0)

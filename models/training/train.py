@@ -3,7 +3,8 @@
     python -m models.training.train                  # build crop cache, train, export, evaluate, write card
     python -m models.training.train --epochs 2 --out /tmp/m.onnx --no-card   # a quick smoke run
 
-Deterministic for a given seed, data and thread count (CPU). Writes ``models/mask_classifier.onnx``, its
+One MaskNet is trained per seed in ``--seeds``; with several, the exported graph averages their
+probabilities (an ensemble). Deterministic for given seeds, data and thread count (CPU). Writes ``models/mask_classifier.onnx``, its
 line in ``models/SHA256SUMS`` and ``models/MODEL_CARD.md``.
 """
 
@@ -21,11 +22,12 @@ from torch import nn
 from models.face_crop import CROP_SIZE
 from models.training.augment import augment
 from models.training.data import CLASSES, load_or_build
-from models.training.net import DEFAULT_WIDTHS, MaskNet
+from models.training.net import DEFAULT_WIDTHS, MaskEnsemble, MaskNet
 
 REPO = Path(__file__).resolve().parents[2]
 MIN_TRAIN_PX = 10  # annotated scene faces smaller than this are noise, not training data
 OPSET = 17
+SEEDS = (0,)  # one network per seed; several are averaged in the exported graph
 
 
 def training_set(
@@ -67,9 +69,9 @@ def accuracy(model: nn.Module, ts: dict[str, np.ndarray]) -> float:
     return float((pred.numpy() == ts["label"]).mean())
 
 
-def train(data: dict[str, dict[str, np.ndarray]], args: argparse.Namespace) -> MaskNet:
-    torch.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
+def train(data: dict[str, dict[str, np.ndarray]], args: argparse.Namespace, seed: int) -> MaskNet:
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
     ts, vs = training_set(data, "train", args.scene_weight), training_set(data, "val")
     print(f"train {np.bincount(ts['label'], minlength=3)}  val {np.bincount(vs['label'], minlength=3)}")
     model = MaskNet(tuple(args.widths))
@@ -89,16 +91,17 @@ def train(data: dict[str, dict[str, np.ndarray]], args: argparse.Namespace) -> M
             total += float(loss.detach()) * len(y)
             n += len(y)
         print(
-            f"epoch {epoch + 1}/{args.epochs}: loss {total / n:.4f}, val acc {accuracy(model, vs):.4f} "
+            f"seed {seed} epoch {epoch + 1}/{args.epochs}: loss {total / n:.4f}, val acc {accuracy(model, vs):.4f} "
             f"({time.monotonic() - t0:.0f} s)",
             flush=True,
         )
     return model
 
 
-def export(model: MaskNet, out: Path) -> None:
+def export(model: MaskNet | MaskEnsemble, out: Path) -> None:
     model.eval()
-    model.export_probs = True
+    if isinstance(model, MaskNet):
+        model.export_probs = True  # an ensemble always outputs probabilities
     dummy = torch.zeros(1, 3, CROP_SIZE, CROP_SIZE)
     out.parent.mkdir(parents=True, exist_ok=True)
     torch.onnx.export(
@@ -139,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=4e-3)
     p.add_argument("--occlude", type=float, default=0.3, help="share of no_mask faces given an occluder")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS), help="one MaskNet per seed, averaged")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--widths", type=int, nargs=5, default=list(DEFAULT_WIDTHS), help="channels per block")
     p.add_argument("--scene-weight", type=float, default=3.0, help="sampling weight of real scene faces")
@@ -150,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.monotonic()
     data = load_or_build(args.data, args.cache)
     if not args.eval_only:
-        export(train(data, args), args.out)
+        nets = [train(data, args, seed) for seed in args.seeds]
+        export(nets[0] if len(nets) == 1 else MaskEnsemble(nets), args.out)
         print(f"exported {args.out} after {time.monotonic() - t0:.0f} s", flush=True)
     from models.training import card, report
 

@@ -86,3 +86,20 @@ def test_one_round_batches_several_frames_and_gates_tiny_faces(clf, real_faces):
     assert out[0][1] == (MaskState.UNCERTAIN, None)  # too small: never sent to the model
     assert out[0][0][0] is truth_a and out[1][0][0] is truth_b
     assert abs(sum(out[0][0][1]) - 1.0) < 1e-4
+
+
+def test_flip_averaging_gives_a_face_and_its_mirror_the_same_probabilities(real_faces):
+    """The ``flip_average`` option (used to evaluate test-time augmentation); without it the model alone
+    answers a face and its mirror differently, so this can fail."""
+    cfg = AnalysisConfig()
+    crops = [crop_face(img, d.bbox, d.keypoints) for img, d, _ in real_faces[::3]]
+    mirrored = [np.ascontiguousarray(c[:, ::-1]) for c in crops]
+    averaged, plain = MaskClassifier(flip_average=True), MaskClassifier()
+    np.testing.assert_allclose(averaged.classify(crops), averaged.classify(mirrored), atol=1e-6)
+    assert np.abs(plain.classify(crops) - plain.classify(mirrored)).max() > 1e-3  # crops are not symmetric
+    # the average is exactly the mean of the two plain answers, and still a probability per face
+    want = (plain.classify(crops) + plain.classify(mirrored)) / 2.0
+    np.testing.assert_allclose(averaged.classify(crops), want, atol=1e-6)
+    img, face, truth = real_faces[0]
+    [(state, probs)] = averaged.classify_faces(img, [face], cfg)
+    assert state is truth and probs is not None and abs(sum(probs) - 1.0) < 1e-4
