@@ -19,6 +19,8 @@ from app.config import StationConfig
 from app.domain import Event, EventKind
 from widgets.event_model import ALERT_KINDS, KIND_TEXT, THUMB_PX, EventFilterModel, EventTableModel
 
+SITE_COLUMN = EventTableModel.COLUMNS.index("Site")
+
 KIND_FILTERS: tuple[tuple[str, frozenset[EventKind] | None], ...] = (
     ("All events", None),
     ("People (no mask, incorrect, watchlist)", ALERT_KINDS),
@@ -61,11 +63,11 @@ class EventPanel(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(THUMB_PX + 6)
         self.table.setIconSize(QSize(THUMB_PX, THUMB_PX))
         header = self.table.horizontalHeader()
+        # What happened is never squeezed: the event column fits its text; the camera name takes what is left
+        # of the dock and is elided ("street_cro…") when long. The full text is in the tooltip.
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        # Long camera names must not squeeze the event text: the camera column has a fixed, draggable width.
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(3, 120)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.setWordWrap(False)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._on_table_context_menu_requested)
@@ -106,6 +108,9 @@ class EventPanel(QWidget):
                 combo.addItem(text, data)
             combo.setCurrentIndex(max(0, combo.findData(current)))
             combo.blockSignals(False)
+        # One mall: the site column says nothing the title does not, and the dock is narrow.
+        self.table.setColumnHidden(SITE_COLUMN, len(config.sites) <= 1)
+        self.site_filter.setVisible(len(config.sites) > 1)
         self._on_filter_changed()
 
     def acknowledge_selected(self, by: str = "") -> bool:

@@ -101,3 +101,26 @@ def test_panel_filters_follow_combo_boxes(panel: EventPanel) -> None:
     assert panel.proxy.rowCount() == 2
     panel.camera_filter.setCurrentIndex(panel.camera_filter.findData("cam2"))
     assert panel.proxy.rowCount() == 1
+
+
+@pytest.mark.parametrize("sites", [1, 2])
+def test_event_text_is_never_squeezed_in_a_narrow_dock(qtbot, sites: int) -> None:
+    from app.config import CameraConfig
+
+    config = make_config(2, sites=sites)
+    long_name = CameraConfig("cam0", "Street crosswalk north entrance camera", "site0", "a.mp4")
+    config = config.__class__(sites=config.sites, cameras=(long_name, *config.cameras[1:]))
+    model = EventTableModel(config)
+    panel = EventPanel(model)
+    qtbot.addWidget(panel)
+    panel.set_config(config)
+    panel.resize(370, 500)  # the events dock on a 1920-px screen
+    panel.show()
+    model.add_event(_event(1, cam="cam0", kind=EventKind.INCORRECT_MASK))
+    qtbot.waitExposed(panel)
+    header, metrics = panel.table.horizontalHeader(), panel.table.fontMetrics()
+    text = model.data(model.index(0, 2))
+    # "Mask worn incorrectly  #1" whole (the header resizes to contents once the view has laid out)
+    qtbot.waitUntil(lambda: header.sectionSize(2) >= metrics.horizontalAdvance(text), timeout=2000)
+    assert panel.table.isColumnHidden(4) is (sites == 1)  # one mall: no site column
+    assert header.length() <= panel.table.viewport().width() + 1  # no sideways scrolling
