@@ -8,6 +8,7 @@ MediaPipe detectors are not thread-safe: create one per thread, in that thread; 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -114,7 +115,7 @@ class DetectorOptions:
 
     Whole-frame boxes need ``min_score``, tile boxes ``tile_min_score`` (tiles see more clutter up close);
     a box scoring at least ``confirm_score`` is also kept when a box from another crop overlaps it by
-    ``confirm_iou``. ``overlap`` is the fraction neighbouring tiles share; ``nms_iou`` merges duplicates.
+    ``confirm_iou``; a box of ``large_face_px`` or more needs ``large_min_score``. ``overlap`` is the fraction neighbouring tiles share; ``nms_iou`` merges duplicates.
     With ``verify_score`` > 0 every merged box scoring below ``verify_skip`` is re-checked by the short-range
     model on a crop 4x its size around it and dropped unless a centred face scores ``verify_score`` there
     (fewer false faces on clothing and texture, at some cost in recall).
@@ -129,7 +130,14 @@ class DetectorOptions:
     nms_iou: float = 0.3
     verify_score: float = 0.0  # > 0: re-check boxes scoring below verify_skip on a close-up crop
     verify_skip: float = 0.8
+    # Large faces are scored high by BlazeFace (all 25 true faces of >= 128 px in mask_scenes scored >= 0.7);
+    # a large box scoring low is texture (flowers in a shop window, a patterned shirt). 0: no such rule.
+    large_face_px: float = 128.0
+    large_min_score: float = 0.6
 
+
+VERIFY_MAX_SHIFT = 0.5  # verifier's face centre at most this many face sizes from the checked box's
+VERIFY_MAX_SCALE = 2.0  # and its size within this factor of the checked box's
 
 _FINE = (Pass("full"), Pass("short"), Pass("short", 192), Pass("short", 128), Pass("short", 96))
 PRESETS: dict[str, DetectorOptions] = {
@@ -141,7 +149,7 @@ PRESETS: dict[str, DetectorOptions] = {
     # + short range on 128 and 96 px tiles (16-32 px faces enlarged), verified: fewer false faces
     "balanced": DetectorOptions(passes=_FINE, verify_score=0.5),
     # the same passes unverified: highest recall, many false faces on large frames (offline review)
-    "accurate": DetectorOptions(passes=_FINE),
+    "accurate": DetectorOptions(passes=_FINE, large_face_px=0.0),
 }
 
 
@@ -214,12 +222,16 @@ class TiledFaceDetector:
                     cut = t.is_cut(moved.bbox, w, h)
                     cands.append(Candidate(moved, n, cut, strong=d.score >= threshold))
         merged = merge_detections(confirmed(cands, o.confirm_iou), iou=o.nms_iou)
+        if o.large_face_px > 0:
+            merged = [d for d in merged if d.bbox.size < o.large_face_px or d.score >= o.large_min_score]
         if self._verifier is None:
             return merged
         return [d for d in merged if d.score >= o.verify_skip or self._verified(image, d)]
 
     def _verified(self, image: np.ndarray, d: Detection) -> bool:
-        """True when the verifier finds a face near the centre of a 4x close-up of ``d`` (padded at edges)."""
+        """True when the verifier finds, on a 4x close-up of ``d`` (padded at edges), a face of about ``d``'s
+        size at ``d``'s place: a real face next to a false box (a shop display beside a customer) must not
+        confirm it."""
         assert self._verifier is not None
         h, w = image.shape[:2]
         cx, cy = d.bbox.center
@@ -231,9 +243,11 @@ class TiledFaceDetector:
         top, bottom = int(max(0.0, half - cy)), int(max(0.0, cy + half - h))
         left, right = int(max(0.0, half - cx)), int(max(0.0, cx + half - w))
         crop = cv2.copyMakeBorder(image[y1:y2, x1:x2], top, bottom, left, right, cv2.BORDER_CONSTANT)
-        ch, cw = crop.shape[:2]
+        size = max(d.bbox.size, 1.0)
+        ox, oy = x1 - left, y1 - top  # crop pixel -> image pixel
         return any(
-            abs(e.bbox.center[0] - cw / 2) < 0.2 * cw and abs(e.bbox.center[1] - ch / 2) < 0.2 * ch
+            math.dist((e.bbox.center[0] + ox, e.bbox.center[1] + oy), (cx, cy)) <= VERIFY_MAX_SHIFT * size
+            and 1.0 / VERIFY_MAX_SCALE <= e.bbox.size / size <= VERIFY_MAX_SCALE
             for e in self._verifier.detect(crop)
         )
 
