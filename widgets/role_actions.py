@@ -1,6 +1,7 @@
-"""The station window's protected actions: export, match review, and the admin menu (enrol, matching
-switch, audit log). Menus follow the logged-in role; every action also goes through the core's check, so
-a refusal is audited and shown as a notice even when the action is reached some other way."""
+"""The station window's protected actions: export, match review, the admin menu (accounts, enrol,
+matching switch, audit log) and your own password. Menus follow the logged-in role; every action also
+goes through the core's check, so a refusal is audited and shown as a notice even when the action is
+reached some other way."""
 
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ class RoleActions:
         self.review = self._action(events, "Review watchlist match…", self.review_selected)
 
         self.admin_menu = bar.addMenu("&Admin")
+        self.accounts = self._action(self.admin_menu, "Accounts…", self.open_accounts, "Ctrl+Shift+U")
         self.enrol_menu = self.admin_menu.addMenu("Enrol person…")
         self.enrol_menu.aboutToShow.connect(self._fill_enrol_menu)
         self.matching_menu = self.admin_menu.addMenu("Watchlist matching per site")
@@ -56,6 +58,7 @@ class RoleActions:
         session = bar.addMenu("&Session")
         self.lock = self._action(session, "Lock / switch user", gate.lock, "Ctrl+L")
         self.lock.setData("always")  # stays enabled while locked (it only shows the login)
+        self.my_password = self._action(session, "Change my password…", self.change_my_password)
 
     def _action(self, menu: QMenu, text: str, slot: Callable[[], object], key: str = "") -> QAction:
         action = QAction(text, self.w)
@@ -98,10 +101,13 @@ class RoleActions:
         self.export.setVisible(can(Permission.EXPORT))
         self.review.setVisible(can(Permission.REVIEW_MATCH))
         self.audit.setVisible(can(Permission.VIEW_AUDIT))
+        # hidden and disabled: a hidden action's shortcut must not open the dialog either
+        self.accounts.setVisible(can(Permission.MANAGE_USERS))
+        self.accounts.setEnabled(can(Permission.MANAGE_USERS))
         self.enrol_menu.menuAction().setVisible(can(Permission.MANAGE_WATCHLISTS))
         self.matching_menu.menuAction().setVisible(can(Permission.MANAGE_WATCHLISTS))
         self.admin_menu.menuAction().setVisible(
-            can(Permission.MANAGE_WATCHLISTS) or can(Permission.VIEW_AUDIT)
+            can(Permission.MANAGE_WATCHLISTS) or can(Permission.VIEW_AUDIT) or can(Permission.MANAGE_USERS)
         )
 
     def allowed(self, permission: Permission, target: str = "") -> str | None:
@@ -250,6 +256,29 @@ class RoleActions:
             return False
         self.w.notices.notify(f"Watchlist matching {'on' if enabled else 'off'} for site {site_id}.", "info")
         return True
+
+    def open_accounts(self) -> QWidget | None:
+        """The accounts dialog (admins); others get the core's refusal as a notice (and in the audit log)."""
+        from widgets.security import AccountsDialog
+
+        if self.allowed(Permission.MANAGE_USERS, "users") is None:
+            return None
+        return self._show(AccountsDialog(self.services.accounts, self._session(), self.w))
+
+    def change_my_password(self) -> QWidget | None:
+        """Any logged-in user changes their own password (the core checks the current one)."""
+        from widgets.security import PasswordForm
+
+        session = self._session()
+        if session is None or session.expired:
+            return None
+        user = session.user
+
+        def change(new: str, old: str | None) -> None:
+            self.services.accounts.change_password(session, user, new, old)
+            self.w.notices.notify(f"The password of {user} was changed.", "info")
+
+        return self._show(PasswordForm(user, True, change, self.w))
 
     def open_audit(self) -> QWidget | None:
         from widgets.security import AuditViewer

@@ -9,6 +9,7 @@ from app.security.accounts import (
     change_password,
     create_first_admin,
     disable_user,
+    enable_user,
     has_users,
     list_users,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "change_password",
     "create_first_admin",
     "disable_user",
+    "enable_user",
     "has_users",
     "list_users",
     "parse_role",

@@ -34,6 +34,8 @@ class UserRecord:
     locked_until: float
     created_at: float
     created_by: str
+    failed_logins: int = 0  # wrong passwords since the last login (the lock comes at MAX_FAILURES)
+    last_login: float = 0.0  # UTC epoch s of the newest successful login in the audit log; 0: never
 
 
 def _check_name(name: str) -> str:
@@ -92,10 +94,18 @@ def add_user(db: Database, session: Session | None, name: str, role: Role, passw
 
 def list_users(db: Database, session: Session | None) -> list[UserRecord]:
     require(db, session, Permission.MANAGE_USERS, "users")
+    # the last login is not a column: the audit log already records every login
+    last = dict(
+        db.execute("SELECT actor, max(at) FROM audit_log WHERE action = 'login' GROUP BY actor").fetchall()
+    )
     rows = db.execute(
-        "SELECT name, role, disabled, locked_until, created_at, created_by FROM users ORDER BY name"
+        "SELECT name, role, disabled, locked_until, created_at, created_by, failed_logins FROM users "
+        "ORDER BY name"
     ).fetchall()
-    return [UserRecord(r[0], Role(r[1]), bool(r[2]), r[3], r[4], r[5]) for r in rows]
+    return [
+        UserRecord(r[0], Role(r[1]), bool(r[2]), r[3], r[4], r[5], int(r[6]), float(last.get(r[0], 0.0)))
+        for r in rows
+    ]
 
 
 def _active_admins(db: Database) -> int:
@@ -103,15 +113,34 @@ def _active_admins(db: Database) -> int:
 
 
 def disable_user(db: Database, session: Session | None, name: str, reason: str = "") -> None:
+    """Disable ``name`` (it can no longer log in; its open session dies). Refuses the last active admin
+    and the acting user's own account."""
     actor = require(db, session, Permission.MANAGE_USERS, f"user:{name}")
-    row = db.execute("SELECT role, disabled FROM users WHERE name = ?", [name]).fetchone()
-    if row is None:
-        raise AuthError(f"no account named {name}; see 'vigil users list'")
-    if row[0] == "admin" and not row[1] and _active_admins(db) <= 1:
-        raise AuthError(f"{name} is the last active admin; add another admin before disabling it")
-    with transaction(db):
+    with transaction(db):  # checked and written in one transaction: two admins cannot disable each other
+        row = db.execute("SELECT role, disabled FROM users WHERE name = ?", [name]).fetchone()
+        if row is None:
+            raise AuthError(f"no account named {name}; see 'vigil users list'")
+        if row[1]:
+            raise AuthError(f"the account {name} is already disabled")
+        if row[0] == "admin" and _active_admins(db) <= 1:
+            raise AuthError(f"{name} is the last active admin; add another admin before disabling it")
+        if name == actor:
+            raise AuthError(f"{name} cannot disable its own account; ask another admin")
         db.execute("UPDATE users SET disabled = 1 WHERE name = ?", [name])
         AuditLog.append(db, actor, "user.disable", f"user:{name}", {"reason": reason})
+
+
+def enable_user(db: Database, session: Session | None, name: str, reason: str = "") -> None:
+    """Let a disabled account log in again (its password and role are unchanged)."""
+    actor = require(db, session, Permission.MANAGE_USERS, f"user:{name}")
+    with transaction(db):
+        row = db.execute("SELECT disabled FROM users WHERE name = ?", [name]).fetchone()
+        if row is None:
+            raise AuthError(f"no account named {name}; see 'vigil users list'")
+        if not row[0]:
+            raise AuthError(f"the account {name} is already active")
+        db.execute("UPDATE users SET disabled = 0 WHERE name = ?", [name])
+        AuditLog.append(db, actor, "user.enable", f"user:{name}", {"reason": reason})
 
 
 def change_password(

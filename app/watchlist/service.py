@@ -45,6 +45,16 @@ class AccountService:
     def add_user(self, session: Session, name: str, role: Role, password: str) -> accounts.UserRecord:
         return self.runner.run(lambda db: accounts.add_user(db, session, name, role, password))
 
+    def disable_user(self, session: Session, name: str, reason: str) -> None:
+        self.runner.run(lambda db: accounts.disable_user(db, session, name, reason))
+
+    def enable_user(self, session: Session, name: str, reason: str = "") -> None:
+        self.runner.run(lambda db: accounts.enable_user(db, session, name, reason))
+
+    def change_password(self, session: Session, name: str, new: str, old: str | None = None) -> None:
+        """An admin resets ``name``'s password; for the session's own account ``old`` is required."""
+        self.runner.run(lambda db: accounts.change_password(db, session, name, new, old))
+
     def audit_rows(
         self, session: Session, actor: str = "", action: str = "", limit: int = 1000
     ) -> list[AuditRow]:
