@@ -125,7 +125,7 @@ def disable_user(db: Database, session: Session | None, name: str, reason: str =
         if row[0] == "admin" and _active_admins(db) <= 1:
             raise AuthError(f"{name} is the last active admin; add another admin before disabling it")
         if name == actor:
-            raise AuthError(f"{name} cannot disable its own account; ask another admin")
+            raise AuthError(f"{name} is your own account: you cannot disable yourself; ask another admin")
         db.execute("UPDATE users SET disabled = 1 WHERE name = ?", [name])
         AuditLog.append(db, actor, "user.disable", f"user:{name}", {"reason": reason})
 
