@@ -24,6 +24,7 @@ from app.analysis.tracker import TrackerOptions
 from app.clips.cut import CutJob, Progress, expected_frames, iter_frames
 from app.clips.faces import default_detector
 from app.clips.overlay import OverlayFrame
+from app.config import AnalysisConfig
 from app.domain import Face, Frame, MaskState
 from models.face_detector import FaceDetector
 
@@ -38,9 +39,11 @@ class AnalysisModels:
     mask: Callable[[], MaskStage] | None = None  # None: no mask model, every box is 'uncertain'
 
 
-def default_models() -> AnalysisModels:
-    """The blur detector (BlazeFace full range, score >= 0.3) and the bundled mask model with its gate."""
-    return AnalysisModels(default_detector, lambda: make_mask_stage(EngineSpec()))
+def default_models(analysis: AnalysisConfig | None = None) -> AnalysisModels:
+    """The blur detector (BlazeFace full range, score >= 0.3) and the bundled mask model with the quality
+    gate of ``analysis`` (the station's ``[analysis]`` thresholds; defaults without)."""
+    spec = EngineSpec(analysis=analysis) if analysis is not None else EngineSpec()
+    return AnalysisModels(default_detector, lambda: make_mask_stage(spec))
 
 
 class ExportAnalysis:

@@ -304,3 +304,17 @@ def test_the_live_engines_event_names_the_person_to_keep(hall: dict, tmp_path: P
     for i, (img, found) in enumerate(zip(frames, _found(frames), strict=True)):
         kept, other = hall["boxes"][i][person], hall["boxes"][i][1 - person]
         assert _sharpness(img, kept) > 100 and _covered(img, found, other), f"frame {i}"
+
+
+def test_overlays_judge_with_the_stations_quality_gate(hall: dict, tmp_path: Path) -> None:
+    """A station whose [analysis] calls faces under 4096 px 'uncertain' exports grey boxes, not red ones."""
+    from app.clips.export_analysis import default_models
+    from app.config import AnalysisConfig
+
+    strict = default_models(AnalysisConfig(min_face_px=4096))
+    result = Exporter(hall["db"], hall["rec"], FakeAudit(), models=strict).run(
+        _request(hall, tmp_path / "out", overlays=True)
+    )
+    img = _decode(result.files[0])[N - 5]
+    for box in hall["boxes"][N - 5]:
+        assert _grey_run(img, box) > 0.6 * box.height and _red_run(img, box) < 0.2 * box.height
