@@ -1,4 +1,4 @@
-"""``vigil users add|list|disable|passwd``: local accounts (admins manage them; the first admin is free)."""
+"""``vigil users add|list|disable|enable|passwd``: local accounts (admins manage them; the first admin is free)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from app.security.errors import AuthError
 from app.security.prompt import NEW_PASSWORD_ENV, add_store_options, cli_login, open_store, read_password
 
 NAME = "users"
-HELP = "manage accounts: add, list, disable, passwd (the first 'add' creates the admin)"
+HELP = "manage accounts: add, list, disable, enable, passwd (the first 'add' creates the admin)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +22,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("list", help="list accounts")
     add_store_options(p)
     p = sub.add_parser("disable", help="disable an account (it can no longer log in)")
+    p.add_argument("name")
+    p.add_argument("--reason", default="")
+    add_store_options(p)
+    p = sub.add_parser("enable", help="let a disabled account log in again")
     p.add_argument("name")
     p.add_argument("--reason", default="")
     add_store_options(p)
@@ -64,12 +68,18 @@ def _run(db, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     session = cli_login(db, args.user)
     if cmd == "list":
         for u in accounts.list_users(db, session):
-            state = "disabled" if u.disabled else ("locked" if u.locked_until > time.time() else "active")
-            print(f"{u.name:<24} {u.role.value:<10} {state}")
+            last = time.strftime("%Y-%m-%d %H:%M", time.localtime(u.last_login)) if u.last_login else "never"
+            print(
+                f"{u.name:<24} {u.role.value:<10} {accounts.state_text(u, time.time()):<28} last login {last}"
+            )
         return 0
     if cmd == "disable":
         accounts.disable_user(db, session, args.name, args.reason)
         print(f"disabled {args.name}")
+        return 0
+    if cmd == "enable":
+        accounts.enable_user(db, session, args.name, args.reason)
+        print(f"enabled {args.name}")
         return 0
     if cmd == "passwd":
         new = read_password(f"new password for {args.name}: ", NEW_PASSWORD_ENV, confirm=True)

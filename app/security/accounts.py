@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlite_utils import Database
 
@@ -36,6 +37,17 @@ class UserRecord:
     created_by: str
     failed_logins: int = 0  # wrong passwords since the last login (the lock comes at MAX_FAILURES)
     last_login: float = 0.0  # UTC epoch s of the newest successful login in the audit log; 0: never
+
+
+def state_text(user: UserRecord, now: float) -> str:
+    """ "active", "disabled", "locked until 14:05" or "active, 2 failed logins"."""
+    if user.disabled:
+        return "disabled"
+    if user.locked_until > now:
+        return f"locked until {datetime.fromtimestamp(user.locked_until).strftime('%H:%M')}"
+    if user.failed_logins:
+        return f"active, {user.failed_logins} failed login{'s' if user.failed_logins > 1 else ''}"
+    return "active"
 
 
 def _check_name(name: str) -> str:

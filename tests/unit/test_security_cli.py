@@ -42,6 +42,13 @@ def test_first_admin_then_wrong_password_and_operator_refusals(dbfile: Path, mon
     monkeypatch.setenv("VIGIL_PASSWORD", "wrong password")
     assert main(["users", "list", "--user", "root", "--db", str(dbfile)]) == 2
     assert "wrong user name or password" in capsys.readouterr().err
+    assert main(["users", "list", "--user", "op", "--db", str(dbfile)]) == 2  # a wrong password for op
+    capsys.readouterr()
+    monkeypatch.setenv("VIGIL_PASSWORD", PW)
+    assert main(["users", "list", "--user", "root", "--db", str(dbfile)]) == 0
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert "active " in rows["root"] and "last login 20" in rows["root"]  # a login resets the failures
+    assert "active, 1 failed login" in rows["op"] and "last login never" in rows["op"]
     monkeypatch.setenv("VIGIL_PASSWORD", "operator pw 1")
     args = [
         "watchlist",
@@ -131,3 +138,16 @@ def test_fetch_model_checks_the_pinned_hash(tmp_path: Path, capsys) -> None:
         server.server_close()
     assert out.read_bytes() == src.read_bytes()
     assert "SHA-256 verified" in capsys.readouterr().out
+
+
+def test_disable_then_enable_from_the_command_line(dbfile: Path, monkeypatch, capsys) -> None:
+    assert main(["users", "disable", "op", "--reason", "on leave", "--user", "root", "--db", str(dbfile)]) == 0
+    assert main(["users", "disable", "op", "--user", "root", "--db", str(dbfile)]) == 2  # already disabled
+    assert main(["users", "list", "--user", "root", "--db", str(dbfile)]) == 0
+    assert "disabled" in next(x for x in capsys.readouterr().out.splitlines() if x.startswith("op "))
+    assert main(["users", "enable", "op", "--reason", "back", "--user", "root", "--db", str(dbfile)]) == 0
+    actions = [r.action for r in _audit(dbfile)]
+    assert actions.index("user.disable") < actions.index("user.enable")
+    monkeypatch.setenv("VIGIL_PASSWORD", "operator pw 1")
+    assert main(["users", "list", "--user", "op", "--db", str(dbfile)]) == 2  # logged in, but not an admin
+    assert "admin" in capsys.readouterr().err

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import UserError
-from app.security.accounts import UserRecord
+from app.security.accounts import UserRecord, state_text
 from app.security.roles import Role
 from app.security.session import Session
 from app.watchlist.service import AccountService
@@ -37,17 +37,6 @@ _D = TypeVar("_D", bound=QDialog)
 
 def _local(at: float) -> str:
     return dt.datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M") if at else "never"  # shown only
-
-
-def state_text(user: UserRecord, now: float) -> str:
-    """ "active", "disabled", "locked until 14:05" or "active, 2 failed logins"."""
-    if user.disabled:
-        return "disabled"
-    if user.locked_until > now:
-        return f"locked until {dt.datetime.fromtimestamp(user.locked_until).strftime('%H:%M')}"
-    if user.failed_logins:
-        return f"active, {user.failed_logins} failed login{'s' if user.failed_logins > 1 else ''}"
-    return "active"
 
 
 class UserTableModel(QAbstractTableModel):
