@@ -47,9 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         argv.insert(0, "gui")
     parser = build_parser(mods)
     args = parser.parse_args(argv)
-    from app.logs import setup_logging
+    from app.logs import enable_crash_traces, setup_logging
 
     setup_logging(console=bool(getattr(args, "verbose", False)))
+    enable_crash_traces()
     if not args.command:
         parser.print_help()
         return 2

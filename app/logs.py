@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import logging.handlers
+import os
 import re
+import time
 from pathlib import Path
+from typing import IO
 
 from app import paths
 
@@ -55,4 +59,26 @@ def setup_logging(level: int = logging.INFO, log_file: Path | None = None, conso
         h.addFilter(RedactingFilter())
         h._vigil = True  # type: ignore[attr-defined]
         root.addHandler(h)
+    return path
+
+
+_crash_file: IO[str] | None = None  # kept open for the life of the process
+
+
+def enable_crash_traces(directory: Path | None = None) -> Path | None:
+    """Write the Python stacks of every thread to ``<log dir>/crash.log`` when the process dies of a native
+    fault (segfault, abort), which the logging module cannot catch. Leaves an existing handler (pytest's,
+    ``PYTHONFAULTHANDLER``) alone; returns the file, or None when nothing was set up."""
+    global _crash_file
+    if faulthandler.is_enabled():
+        return None
+    path = (directory or paths.log_dir()) / "crash.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _crash_file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - must outlive this function
+        _crash_file.write(f"--- pid {os.getpid()} started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+        _crash_file.flush()
+        faulthandler.enable(_crash_file, all_threads=True)
+    except OSError:
+        return None
     return path

@@ -67,6 +67,9 @@ def _failure(exc: BaseException) -> _Reply:
 def _child_main(conn: Connection, factory: DetectorFactory) -> None:
     """The child: build the detector, then answer one image per request until ``None`` or EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal is the parent's to handle
+    from app.logs import enable_crash_traces
+
+    enable_crash_traces()
     try:
         detector = factory()
     except Exception as exc:

@@ -41,9 +41,10 @@ class FrameRef:
 
 
 def _child_main(conn: Connection, spec: EngineSpec) -> None:
-    from app.logs import setup_logging
+    from app.logs import enable_crash_traces, setup_logging
 
     setup_logging()
+    enable_crash_traces()  # a native crash in MediaPipe or ONNX Runtime leaves its stacks in crash.log
     engine = AnalysisEngine(build_parts(spec))
     blocks: dict[str, SharedMemory] = {}
     try:
