@@ -36,7 +36,7 @@ from app.clips.index import (
 from app.clips.keep import KeepTarget, event_of_track, find_person, keep_target
 from app.clips.manifest import MANIFEST_NAME, SUMMARY_NAME, file_entry, sha256_file, write_json
 from app.clips.naming import inside, safe_component, utc_iso, utc_stamp
-from app.clips.summary import manifest_data, summary_text
+from app.clips.summary import ExportRecord, manifest_data, summary_text
 from app.errors import UserError
 from app.store.db import connect_readonly
 
@@ -179,11 +179,10 @@ class Exporter:
             created = time.time()
             videos = [part / c.file for c in cams if c.file]
             entries = [file_entry(p, part) for p in videos]
-            (part / SUMMARY_NAME).write_text(
-                summary_text(req, user, created, cams, entries, self.camera_names), encoding="utf-8"
-            )
+            record = ExportRecord(req, user, created, cams, entries, self.camera_names)
+            (part / SUMMARY_NAME).write_text(summary_text(record), encoding="utf-8")
             entries.append(file_entry(part / SUMMARY_NAME, part))
-            manifest = manifest_data(req, user, created, cams, entries, self.camera_names)
+            manifest = manifest_data(dataclasses.replace(record, entries=tuple(entries)))
             write_json(part / MANIFEST_NAME, manifest)
             part.rename(final)
         except BaseException:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from app import __version__
@@ -20,18 +21,32 @@ if TYPE_CHECKING:
     from app.clips.export import CameraExport, ExportRequest
 
 
+@dataclass(frozen=True, slots=True)
+class ExportRecord:
+    """What an export was: the request, who made it and when, what each camera gave, the files' entries
+    (path, size, SHA-256) and the cameras' names."""
+
+    req: ExportRequest
+    user: str
+    created: float
+    cams: Sequence[CameraExport]
+    entries: Sequence[Mapping[str, Any]]
+    names: Mapping[str, str]
+
+
 def _fmt_range(start: float, end: float) -> str:
     return f"{utc_iso(start)} to {utc_iso(end)} ({end - start:.0f} s)"
 
 
-def summary_text(
-    req: ExportRequest,
-    user: str,
-    created: float,
-    cams: Sequence[CameraExport],
-    entries: Sequence[Mapping[str, Any]],
-    names: Mapping[str, str],
-) -> str:
+def summary_text(rec: ExportRecord) -> str:
+    req, user, created, cams, entries, names = (
+        rec.req,
+        rec.user,
+        rec.created,
+        rec.cams,
+        rec.entries,
+        rec.names,
+    )
     yes = {True: "yes", False: "no"}
     options = export_options(req, cams)
     blur = yes[req.blur_faces]
@@ -82,15 +97,16 @@ def summary_text(
     return "\n".join(lines)
 
 
-def manifest_data(
-    req: ExportRequest,
-    user: str,
-    created: float,
-    cams: Sequence[CameraExport],
-    entries: Sequence[Mapping[str, Any]],
-    names: Mapping[str, str],
-) -> dict[str, Any]:
+def manifest_data(rec: ExportRecord) -> dict[str, Any]:
     """The manifest's content, less the export's own file list order (``entries`` as written)."""
+    req, user, created, cams, entries, names = (
+        rec.req,
+        rec.user,
+        rec.created,
+        rec.cams,
+        rec.entries,
+        rec.names,
+    )
 
     def rng(r: TimeRange) -> dict[str, Any]:
         return {"start": r.start, "end": r.end, "start_utc": utc_iso(r.start), "end_utc": utc_iso(r.end)}
