@@ -16,6 +16,7 @@ from sqlite_utils import Database
 from app.clips.index import Segment, add_segment, all_segments, remove_segment
 from app.clips.recorder import FrameFeed, Recorder, RecorderSettings, RecorderStatus
 from app.config import CameraConfig
+from app.store.bookmarks import locked_ranges, overlaps_lock
 
 log = logging.getLogger("vigil.clips")
 
@@ -38,10 +39,13 @@ class RetentionReport:
 def apply_retention(
     db: Database, recordings_dir: Path, policy: RetentionPolicy, now: float | None = None
 ) -> RetentionReport:
-    """Delete the oldest segments (file, then index row) until the age, quota and free-space limits hold."""
+    """Delete the oldest segments (file, then index row) until the age, quota and free-space limits hold.
+
+    A segment that touches an active evidence lock is never deleted, not even when the disk is full."""
     now = time.time() if now is None else now
-    segments = all_segments(db)  # oldest first
-    total = sum(s.bytes for s in segments)
+    locks = locked_ranges(db, now)
+    segments = [s for s in all_segments(db) if not overlaps_lock(locks, s.camera_id, s.start, s.end)]
+    total = sum(s.bytes for s in segments)  # locked segments count neither for nor against the quota
     free = _free_bytes(recordings_dir)
     cutoff = now - policy.max_days * 86400 if policy.max_days > 0 else float("-inf")
     deleted = freed = 0

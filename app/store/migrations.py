@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from app.clips.schema import migrate_recordings
-from app.store import compliance
+from app.store import bookmarks, compliance
 from app.store.errors import StoreError, describe_error
 
 log = logging.getLogger("vigil.store")
@@ -222,6 +222,7 @@ MIGRATIONS: list[Migration] = [
     Migration(
         6, "accounts, per-site matching switch, watchlists, identities, embeddings, reviews", _V6_WATCHLISTS
     ),
+    Migration(10, "bookmarks and evidence locks", bookmarks.SCHEMA_SQL),
 ]
 
 SCHEMA_VERSION: int = MIGRATIONS[-1].version
