@@ -17,6 +17,7 @@ class ComplianceTab(QWidget):
 
     event_selected = Signal(object)
     event_menu_requested = Signal(object, QPoint)
+    event_activated = Signal(object)  # Event: double-click on a row (the window opens playback there)
 
     def __init__(self, db_path: str, config: StationConfig, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -34,6 +35,7 @@ class ComplianceTab(QWidget):
             table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
             table.customContextMenuRequested.connect(self._on_events_context_menu_requested)
             table.itemSelectionChanged.connect(self._on_events_item_selection_changed)
+            table.cellDoubleClicked.connect(self._on_events_cell_double_clicked)
             layout = self.layout()
             assert layout is not None
             layout.addWidget(self.view)
@@ -70,6 +72,11 @@ class ComplianceTab(QWidget):
         event = self.event_at(self.view.events.currentRow())
         if event is not None:
             self.event_selected.emit(event)
+
+    def _on_events_cell_double_clicked(self, row: int, _column: int) -> None:
+        event = self.event_at(row)
+        if event is not None:
+            self.event_activated.emit(event)
 
     def _on_events_context_menu_requested(self, pos: QPoint) -> None:
         assert self.view is not None

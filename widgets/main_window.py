@@ -30,6 +30,7 @@ from widgets.event_model import EventTableModel
 from widgets.event_panel import EventPanel
 from widgets.grid_layouts import LayoutStore
 from widgets.notices import NoticeStrip
+from widgets.playback.hooks import PlaybackHooks
 from widgets.role_actions import RoleActions
 from widgets.session_gate import LockBanner, SessionGate, WindowServices
 from widgets.station_bridge import StationBridge
@@ -108,6 +109,7 @@ class StationWindow(QMainWindow):
         self.status = StationStatusBar(station)
         self.setStatusBar(self.status)
         self.actions_ = WindowActions(self)
+        self.playback = PlaybackHooks(self)  # the Playback tab, Ctrl+P
         self.gate: SessionGate | None = None
         self.roles: RoleActions | None = None
         self._reader: StoreReader | None = None
@@ -130,6 +132,7 @@ class StationWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         self.compliance.event_selected.connect(lambda ev: self.highlight_camera(ev.camera_id))
         self.compliance.event_menu_requested.connect(self._on_compliance_event_menu_requested)
+        self.compliance.event_activated.connect(self.playback.open_event)
         self.camera_list.currentItemChanged.connect(self._on_camera_list_current_changed)
         self.grid.camera_clicked.connect(self._on_grid_camera_clicked)
         self.config_applied.connect(self._on_config_applied)
@@ -244,7 +247,7 @@ class StationWindow(QMainWindow):
         if event.kind is EventKind.WATCHLIST_MATCH and self.roles is not None:
             self.roles.review_event(event)
         else:
-            self.show_camera(event.camera_id)
+            self.playback.open_event(event)
 
     def _on_event_panel_context_menu_requested(self, event: Event, where: QPoint) -> None:
         if self.roles is not None:
@@ -282,7 +285,7 @@ class StationWindow(QMainWindow):
         return self.compliance
 
     def toggle_compliance(self) -> None:
-        self.tabs.setCurrentIndex(1 - self.tabs.currentIndex())
+        self.tabs.setCurrentIndex(0 if self.tabs.currentIndex() == 1 else 1)
 
     def _on_tabs_current_changed(self, index: int) -> None:
         self.compliance.set_active(index == 1)
@@ -418,6 +421,7 @@ class StationWindow(QMainWindow):
         if self.gate is not None:
             self.gate.shut_down()
         self.compliance.close_view()
+        self.playback.close()
         if self._reader is not None:
             self._reader.close()
         super().closeEvent(event)

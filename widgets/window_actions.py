@@ -137,6 +137,9 @@ class WindowActions:
             self.w.settings.setValue(action.data(), action.isChecked())
         for grid in self.w.grids():
             grid.set_options(options)
+        playback = getattr(self.w, "playback", None)
+        if playback is not None:
+            playback.view.set_options(options)
 
     def _apply_carousel(self) -> None:
         grid = self.w.grid

@@ -47,6 +47,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="log in as NAME without the dialog when VIGIL_PASSWORD holds the password "
         "(else the login dialog asks, with NAME filled in)",
     )
+    p.add_argument(
+        "--playback",
+        default=None,
+        metavar="TIME",
+        help='open in playback at this local time, e.g. "2026-03-01T14:05:00" (Ctrl+P goes back to live)',
+    )
+    p.add_argument(
+        "--camera",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="with --playback: play this camera (repeatable; default: the cameras of the wall's layout)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log to stderr too")
 
 
@@ -82,6 +95,19 @@ def make_acknowledger(station: Any, by: str | Callable[[], str]) -> Callable[[Ev
 
 def main(args: argparse.Namespace) -> int:
     saved, config = session_config(args)
+    playback_at = None
+    if args.playback is not None:
+        from app.playback.times import parse_local_time
+
+        playback_at = parse_local_time(args.playback)
+        known = {c.id for c in config.cameras}
+        unknown = [c for c in args.camera if c not in known]
+        if unknown:
+            raise UserError(
+                f"no camera {unknown[0]!r} in the settings; known: {', '.join(sorted(known)) or 'none'}"
+            )
+    elif args.camera:
+        raise UserError("--camera needs --playback TIME")
     try:
         from app.bootstrap import StationOptions, start_station
     except ImportError as exc:  # a partial build without the station core
@@ -129,6 +155,8 @@ def main(args: argparse.Namespace) -> int:
             window.gate.request_login(args.user or "")
         if args.full_screen:
             window.actions_.toggle_full_screen()
+        if playback_at is not None:
+            window.playback.open(args.camera or window.playback.layout_cameras(), playback_at)
         screens = QGuiApplication.screens()
         for n in args.wall_screen:
             if 1 <= n <= len(screens):

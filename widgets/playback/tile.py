@@ -1,0 +1,142 @@
+"""PlaybackTile: one camera's recorded frame, the stored face boxes of that moment and an info bar that says
+this is a recording (and of when). Pulls the newest decoded frame on the view's timer; paints only."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from app.domain import MaskState
+from app.playback.decoder import DecodedFrame
+from app.playback.lookup import EventMark
+from app.playback.overlays import boxes_at
+from app.playback.source import PlaybackSource, SourceState
+from widgets.overlay import VERDICT_COLOURS, OverlayOptions, fit_rect
+
+KIND_STATE = {
+    "no_mask": MaskState.NO_MASK,
+    "incorrect_mask": MaskState.INCORRECT,
+    "watchlist_match": MaskState.UNCERTAIN,
+}
+INFO_H = 26
+
+
+class PlaybackTile(QWidget):
+    """Shows ``source``'s newest frame; ``refresh()`` on every display tick."""
+
+    def __init__(self, source: PlaybackSource, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("PlaybackTile")
+        self.source = source
+        self.name = name
+        self.options = OverlayOptions()
+        self.events: Sequence[EventMark] = []
+        self.speed_text = ""
+        self.shown: DecodedFrame | None = None
+        self._array: np.ndarray | None = None  # the QImage below borrows this buffer: keep them together
+        self._image: QImage | None = None
+        self._version = -1
+        self._state = SourceState.NO_RECORDING
+        self._asked = 0.0
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(160, 110)
+
+    def refresh(self) -> None:
+        version = self.source.frames.version
+        status = self.source.status
+        changed = status.state is not self._state or (status.state is not SourceState.PLAYING and status.asked != self._asked)
+        self._state, self._asked = status.state, status.asked
+        if version != self._version:
+            self._version = version
+            frame = self.source.frames.peek()
+            if frame is not None:
+                arr = np.ascontiguousarray(frame.image)
+                h, w = arr.shape[:2]
+                self._array, self.shown = arr, frame
+                self._image = QImage(arr.data, w, h, int(arr.strides[0]), QImage.Format.Format_BGR888)
+                changed = True
+        if changed:
+            self.update()
+
+    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor(5, 7, 10))
+        area = QRectF(self.rect()).adjusted(1, 1, -1, -1)
+        playing = self._state is SourceState.PLAYING and self._image is not None
+        if playing and self._image is not None and self.shown is not None:
+            target = fit_rect(self._image.width(), self._image.height(), area)
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+            p.drawImage(target, self._image)
+            if self.options.boxes:
+                self._paint_boxes(p, target)
+        else:
+            p.setPen(QColor(157, 167, 179))
+            font = QFont(self.font())
+            font.setPixelSize(16)
+            p.setFont(font)
+            when = time.strftime("%H:%M:%S", time.localtime(self._asked)) if self._asked else ""
+            text = (
+                self.tr("No recording at {when}").format(when=when)
+                if self._state is SourceState.NO_RECORDING
+                else self.tr("Cannot play this recording: {why}").format(why=self.source.status.message)
+            )
+            p.drawText(area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
+        if self.options.info:
+            self._paint_info(p)
+        p.setPen(QPen(QColor(48, 54, 61), 1))
+        p.drawRect(self.rect().adjusted(0, 0, -1, -1))
+        p.end()
+
+    def _paint_boxes(self, p: QPainter, target: QRectF) -> None:
+        frame = self.shown
+        assert frame is not None and self._image is not None
+        for e in boxes_at(self.events, self.source.camera_id, frame.at):
+            assert e.box is not None
+            fw, fh = e.frame_size or (self._image.width(), self._image.height())
+            if fw <= 0 or fh <= 0:
+                continue
+            sx, sy = target.width() / fw, target.height() / fh
+            rect = QRectF(target.left() + e.box.x1 * sx, target.top() + e.box.y1 * sy,
+                          (e.box.x2 - e.box.x1) * sx, (e.box.y2 - e.box.y1) * sy)  # fmt: skip
+            colour = VERDICT_COLOURS.get(KIND_STATE.get(e.kind, MaskState.UNKNOWN), QColor(200, 200, 200))
+            if e.kind == "watchlist_match":
+                colour = QColor(230, 60, 255)
+            p.setPen(QPen(colour, 3))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(rect)
+            if self.options.labels:
+                label = {"no_mask": self.tr("NO MASK"), "incorrect_mask": self.tr("incorrect"),
+                         "watchlist_match": self.tr("watchlist")}.get(e.kind, e.kind)  # fmt: skip
+                text = f"{label} #{e.id}" + (f" {e.label}" if e.label else "")
+                font = QFont(self.font())
+                font.setPixelSize(13)
+                font.setBold(True)
+                p.setFont(font)
+                w = p.fontMetrics().horizontalAdvance(text) + 10
+                box = QRectF(rect.left(), max(0.0, rect.top() - 20), w, 19)
+                p.fillRect(box, colour)
+                p.setPen(QColor(0, 0, 0))
+                p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+    def _paint_info(self, p: QPainter) -> None:
+        bar = QRectF(0, 0, self.width(), INFO_H)
+        p.fillRect(bar, QColor(0, 0, 0, 170))
+        font = QFont(self.font())
+        font.setPixelSize(13)
+        font.setBold(True)
+        p.setFont(font)
+        tag = QRectF(4, 4, 84, INFO_H - 8)
+        p.fillRect(tag, QColor(176, 48, 48))
+        p.setPen(QColor(255, 255, 255))
+        p.drawText(tag, Qt.AlignmentFlag.AlignCenter, self.tr("PLAYBACK"))
+        p.drawText(bar.adjusted(96, 0, -8, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self.name)
+        if self.shown is not None and self._state is SourceState.PLAYING:
+            ms = int((self.shown.at % 1) * 1000)
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.shown.at)) + f".{ms:03d}"
+            p.drawText(bar.adjusted(0, 0, -8, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                       f"{self.speed_text}  {when}")  # fmt: skip
