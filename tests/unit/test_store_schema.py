@@ -75,15 +75,16 @@ def test_reopen_is_idempotent_and_keeps_rows(tmp_path: Path) -> None:
     db.close()
     db = open_db(path)
     try:
-        assert db.execute("SELECT count(*) FROM schema_version").fetchone()[0] == SCHEMA_VERSION
+        assert db.execute("SELECT count(*) FROM schema_version").fetchone()[0] == len(MIGRATIONS)
         assert db.execute("SELECT name FROM sites").fetchall() == [("Mall",)]
     finally:
         db.close()
     assert not list(tmp_path.glob("*.bak"))
 
 
-def test_migrations_are_a_consecutive_ordered_list() -> None:
-    assert [m.version for m in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
+def test_migrations_are_an_ordered_list() -> None:
+    versions = [m.version for m in MIGRATIONS]  # gaps are allowed: numbers are assigned per feature
+    assert versions == sorted(set(versions)) and versions[0] == 1
     assert MIGRATIONS[-1].version == SCHEMA_VERSION
     assert all(m.description and (m.sql or m.fn) for m in MIGRATIONS)
 
