@@ -231,7 +231,8 @@ def list_bookmarks(
     """Bookmarks (of ``cameras``, overlapping ``span``), oldest first; ``locked_only``: active locks."""
     if not _has_table(db):
         return []
-    where, params = ["1"], []
+    where: list[str] = ["1"]
+    params: list[object] = []
     if cameras:
         where.append(f"camera_id IN ({', '.join('?' * len(cameras))})")
         params += list(cameras)

@@ -119,6 +119,8 @@ def main() -> None:
     probe.timeout.connect(lambda: stalls.append(tick.restart()))
     probe.start()
     kept_up, moves = 0, 90
+    distinct: set[float] = set()
+    scrub_began = time.perf_counter()
     start = T0 + 600
     for i in range(moves):
         target = start + i * (600 / moves)
@@ -129,8 +131,11 @@ def main() -> None:
             time.sleep(0.002)
         view.refresh()
         f = view.tiles[0].shown
+        if f is not None:
+            distinct.add(f.at)
         if f is not None and abs(f.at - target) < 1.0:
             kept_up += 1
+    scrub_s = time.perf_counter() - scrub_began
     probe.stop()
     view.shut_down()
     report = {
@@ -139,6 +144,7 @@ def main() -> None:
         "open_moment_decoder_ms": {"median": round(statistics.median(decoder_ms), 1), "p95": round(pct(decoder_ms, 0.95), 1), "max": round(max(decoder_ms), 1)},
         "open_moment_window_ms": {"median": round(statistics.median(window_ms), 1), "p95": round(pct(window_ms, 0.95), 1), "max": round(max(window_ms), 1)},
         "scrub_30hz": {"moves": moves, "tile_within_1s_of_cursor": f"{kept_up}/{moves}",
+                       "preview_frames_per_s": round(len(distinct) / scrub_s, 1),
                        "gui_longest_stall_ms": round(max(stalls[5:] or [0]), 1), "gui_median_tick_ms": round(statistics.median(stalls or [0]), 1)},
     }  # fmt: skip
     print(json.dumps(report, indent=2))
