@@ -116,3 +116,14 @@ def test_bookmarks_cli_adds_lists_locks_and_releases(tmp_path: Path, capsys: pyt
     assert capsys.readouterr().out.strip().endswith("no bookmarks locked")
     assert main(["bookmarks", "--db", db, "add", "--camera", "c", "--at", "soon", "--name", "x"]) == 2
     assert "cannot read the time 'soon'" in capsys.readouterr().err
+
+
+def test_gui_playback_arguments_are_checked_before_the_window_opens(capsys: pytest.CaptureFixture[str]) -> None:
+    from app.__main__ import main
+
+    assert main(["--no-config", "--playback", "at noon"]) == 2
+    assert "cannot read the time 'at noon'" in capsys.readouterr().err
+    assert main(["--no-config", "--playback", "2026-03-01T14:05:00", "--camera", "nope"]) == 2
+    assert "no camera 'nope'" in capsys.readouterr().err
+    assert main(["--no-config", "--camera", "cam1"]) == 2
+    assert "--camera needs --playback" in capsys.readouterr().err

@@ -32,7 +32,7 @@ def record(src: Path, rec: Path, db, cam: str, pieces: list[tuple[float, float]]
     for a, b in pieces:
         out = rec / cam / f"{cam}_{int(a)}.mp4"
         out.parent.mkdir(parents=True, exist_ok=True)
-        clock = f"drawtext=text='%{{pts\\:localtime\\:{T0 + a:.0f}\\:%H\\\\\\:%M\\\\\\:%S}}':x=w-150:y=12:fontsize=22:fontcolor=white:box=1:boxcolor=black@0.5"
+        clock = f"drawtext=text='%{{pts\\:localtime\\:{T0 + a:.0f}\\:%H\\\\\\:%M\\\\\\:%S}}':x=w-150:y=h-36:fontsize=22:fontcolor=white:box=1:boxcolor=black@0.5"
         subprocess.run([find_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-stream_loop", "-1", "-i", str(src),
                         "-t", str(b - a), "-an", "-vf", f"scale=-2:360,fps=15,{clock}", "-c:v", "libx264", "-preset",
                         "veryfast", "-g", "15", "-pix_fmt", "yuv420p", str(out)], check=True)  # fmt: skip

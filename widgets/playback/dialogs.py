@@ -110,7 +110,7 @@ class LocksDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(self.tr("Bookmarks and evidence locks"))
         self.setObjectName("LocksDialog")
-        self.resize(900, 420)
+        self.resize(1200, 420)
         self.rows: list[Bookmark] = []
         self.table = QTableWidget(0, 7)
         self.table.setHorizontalHeaderLabels([
@@ -120,6 +120,7 @@ class LocksDialog(QDialog):
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setVisible(False)
         self.table.cellDoubleClicked.connect(self._on_table_cell_double_clicked)
         self.release_button = QPushButton(self.tr("Release lock"))
         self.release_button.setVisible(can_release)
@@ -146,7 +147,7 @@ class LocksDialog(QDialog):
                 lock = self.tr("released by {who}").format(who=b.released_by) if b.released_by else self.tr("expired")
             else:
                 lock = ""
-            values = [str(b.id), b.camera_id, _local(b.start), _local(b.end), b.name + (f" – {b.note}" if b.note else ""),
+            values = [str(b.id), b.camera_id, _local(b.start), _local(b.end) if b.is_range else "", b.name + (f" – {b.note}" if b.note else ""),
                       lock, b.created_by]  # fmt: skip
             for j, v in enumerate(values):
                 item = QTableWidgetItem(v)

@@ -226,7 +226,6 @@ class TimeBar(QWidget):
 
     def _paint_bookmarks(self, p: QPainter) -> None:
         rows = {cid: i for i, (cid, _n) in enumerate(self.cameras)}
-        top = AXIS_H + 1
         now = time.time()
         for b in self.data.bookmarks:
             if b.camera_id not in rows:
@@ -241,9 +240,9 @@ class TimeBar(QWidget):
                 band.setAlpha(70)
                 p.fillRect(QRectF(x1, row.top(), max(2.0, x2 - x1), ROW_H), band)
                 p.fillRect(QRectF(x1, row.bottom() - 3, max(2.0, x2 - x1), 3), colour)
-            p.setPen(QPen(colour, 2))
-            p.drawLine(QPointF(x1, top), QPointF(x1, top + MARK_ROW_H - 2))
-            p.fillRect(QRectF(x1, top, 8, 6), colour)
+            p.setPen(QPen(colour, 2))  # a flag on the camera's own row
+            p.drawLine(QPointF(x1, row.top() - 4), QPointF(x1, row.bottom()))
+            p.fillRect(QRectF(x1, row.top() - 4, 8, 6), colour)
 
     def _paint_bubble(self, p: QPainter) -> None:
         t = self.position if self._drag == "scrub" else self.t_of(self._hover_x or 0.0)
