@@ -213,9 +213,18 @@ class TiledFaceDetector:
         if h == 0 or w == 0:
             return []
         o = self.options
+        crops = [(p, t, o.tile_min_score if p.tile else o.min_score) for p, t in self.crops(w, h)]
+        return self.detect_crops(image, crops)
+
+    def detect_crops(self, image_bgr: np.ndarray, crops: list[tuple[Pass, Tile, float]]) -> list[Detection]:
+        """Run each (pass, crop, score threshold) and merge like ``detect()``: the detection scheduler
+        (``app.analysis.scan``) chooses the crops itself. Every pass's model must be one of this
+        detector's (``options.passes``)."""
+        image = as_bgr(image_bgr)
+        h, w = image.shape[:2]
+        o = self.options
         cands: list[Candidate] = []
-        for n, (p, t) in enumerate(self.crops(w, h)):
-            threshold = o.tile_min_score if p.tile else o.min_score
+        for n, (p, t, threshold) in enumerate(crops):
             for d in self._models[p.model].detect(image[t.y : t.y + t.h, t.x : t.x + t.w]):
                 if d.score >= o.confirm_score or d.score >= threshold:
                     moved = _shift(d, t.x, t.y)
