@@ -11,7 +11,11 @@ from __future__ import annotations
 import os
 import time
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from app.config import StationConfig
+from app.station_api import CameraFeed
 
 # Measured on the 2-core dev VM (README, Face detection scheduler): MediaPipe BlazeFace calls cost the same
 # for any crop size (the model input is fixed), so a scan's cost is its number of calls.
@@ -42,6 +46,24 @@ class GovernorOptions:
     cut: float = 0.6  # multiplicative decrease when over target
     grow: float = 0.5  # additive increase (tiles) when well under target
     max_tiles: float = 64.0
+
+
+def station_coverage(feeds: Iterable[CameraFeed]) -> float | None:
+    """Mean scan coverage of the cameras' newest results (None when no camera runs the scheduler)."""
+    values = []
+    for feed in feeds:
+        result = feed.results.peek()
+        if result is not None and result.scan_coverage is not None:
+            values.append(result.scan_coverage)
+    return sum(values) / len(values) if values else None
+
+
+def station_governor(config: StationConfig, engines: int, cores: int | None = None) -> GovernorOptions:
+    """Governor settings for each of ``engines`` analysis engines serving the station's enabled cameras."""
+    cores = cores or os.cpu_count() or 1
+    total = sum(c.analysis_fps for c in config.cameras if c.enabled)
+    budget = DETECT_SHARE * cores * 1000.0 / max(1, engines)
+    return GovernorOptions(tiles=plan_tiles(total, cores), budget_ms_per_s=budget)
 
 
 class ScanGovernor:

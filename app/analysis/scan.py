@@ -175,6 +175,20 @@ class ScheduledFaceDetector:
         scan = self._cameras.get(camera_id)
         return None if scan is None else round(scan.coverage(self.options), 3)
 
+    def assume_scanned(self, camera_id: str, image: np.ndarray, now: float) -> None:
+        """Start ``camera_id`` as if it had watched (and fully scanned) this static view up to ``now``:
+        what a live camera's scan state is before something new appears (used by ``eval-scenes --live``)."""
+        image = as_bgr(image)
+        h, w = image.shape[:2]
+        scan = self._cameras[camera_id] = CameraScan.for_size(w, h, self.options)
+        scan.mark_motion(image, self.options)
+        scan.dirty = [False] * len(scan.tiles)
+        scan.scanned_at = [now] * len(scan.tiles)
+
+    def grid_tiles(self, width: int, height: int) -> int:
+        """How many tiles a full scan of a ``width`` x ``height`` frame has."""
+        return len(tile_grid(width, height, self.options.tile, self.options.overlap))
+
     def forget(self, camera_id: str) -> None:
         self._cameras.pop(camera_id, None)
 
