@@ -28,9 +28,10 @@ SHORT = Pass("short", 1)  # the model of every tile and track crop (tile size is
 
 @dataclass(frozen=True, slots=True)
 class ScanOptions:
-    """Knobs of the rolling scan. Tiles are ``tile`` frame px squares (short-range model, input 128 px)."""
+    """Knobs of the rolling scan: square tiles of each size in ``tiles`` (frame px; the short-range model's
+    input is 128 px, so 128 px tiles find 16-32 px faces and 256 px tiles 32-64 px faces at half the calls)."""
 
-    tile: int = 128
+    tiles: tuple[int, ...] = (256, 128)
     overlap: float = 0.25
     static_rescan_s: float = 10.0  # a tile with no change is looked at again after this long
     motion_width: int = 160  # width of the grey copy used for frame differencing
@@ -56,7 +57,7 @@ class CameraScan:
 
     @classmethod
     def for_size(cls, width: int, height: int, opts: ScanOptions) -> CameraScan:
-        tiles = tile_grid(width, height, opts.tile, opts.overlap)
+        tiles = scan_grid(width, height, opts)
         return cls((width, height), tiles, [True] * len(tiles), [-math.inf] * len(tiles))
 
     def mark_motion(self, image: np.ndarray, opts: ScanOptions) -> None:
@@ -87,7 +88,7 @@ class CameraScan:
             for i in range(len(self.tiles))
             if self.dirty[i] or now - self.scanned_at[i] >= opts.static_rescan_s
         ]
-        due.sort(key=lambda i: self.scanned_at[i])
+        due.sort(key=lambda i: (self.scanned_at[i], -self.tiles[i].w))  # ties: coarse tiles first
         chosen = due[: max(0, budget)]
         for i in chosen:
             self.dirty[i] = False
@@ -103,6 +104,11 @@ class CameraScan:
             return 0.0
         scanned = sum(n for _, n in self.history)
         return min(1.0, scanned / len(self.tiles) / opts.coverage_window_s)
+
+
+def scan_grid(width: int, height: int, opts: ScanOptions) -> list[Tile]:
+    """Every tile of a full scan: one overlapping grid per tile size, coarse first."""
+    return [t for size in sorted(opts.tiles, reverse=True) for t in tile_grid(width, height, size, opts.overlap)]
 
 
 def track_crop(
@@ -137,7 +143,7 @@ class ScheduledFaceDetector:
     def describe(self) -> str:
         o = self.options
         return (
-            f"scheduled: {self._base.describe()}; rolling scan of {o.tile} px tiles "
+            f"scheduled: {self._base.describe()}; rolling scan of {'+'.join(map(str, o.tiles))} px tiles "
             f"({self.governor.tiles_per_frame:.1f} per frame now), one crop per live track"
         )
 
@@ -147,8 +153,7 @@ class ScheduledFaceDetector:
         h, w = image.shape[:2]
         if h == 0 or w == 0:
             return []
-        tiles = tile_grid(w, h, self.options.tile, self.options.overlap)
-        return self._run(image, tiles, [])
+        return self._run(image, scan_grid(w, h, self.options), [])
 
     def detect_frame(
         self, frame: Frame, tracks: Sequence[tuple[tuple[float, float], float]] = ()
@@ -187,7 +192,7 @@ class ScheduledFaceDetector:
 
     def grid_tiles(self, width: int, height: int) -> int:
         """How many tiles a full scan of a ``width`` x ``height`` frame has."""
-        return len(tile_grid(width, height, self.options.tile, self.options.overlap))
+        return len(scan_grid(width, height, self.options))
 
     def forget(self, camera_id: str) -> None:
         self._cameras.pop(camera_id, None)

@@ -112,22 +112,22 @@ def test_a_small_face_in_each_region_is_found_within_the_promised_frames(scene, 
             if _found_at(dets, cx, cy, 28):
                 found_in = i + 1
                 break
-        assert promised is not None and promised == 4  # 104 tiles of 128 px on 720p, 26 per frame
+        assert promised is not None and promised == 6  # 28 tiles of 256 px + 104 of 128 px, 26 per frame
         assert found_in is not None and found_in <= promised, f"face at {cx},{cy} found in {found_in} frames"
 
 
 def test_a_static_scene_is_not_rescanned_and_a_new_face_is_scanned_first(scene, detector_factory):
     bg, patch = scene
     det = detector_factory(13)
-    for i in range(8):  # 8 x 13 >= 104: the whole static frame has been scanned once
+    for i in range(11):  # 11 x 13 >= 132: the whole static frame has been scanned once
         det.detect_frame(_frame(bg, i, i * 0.2))
     scan = det._cameras["c1"]
     assert not any(scan.dirty)
     before = list(scan.scanned_at)
-    det.detect_frame(_frame(bg, 8, 1.8))
+    det.detect_frame(_frame(bg, 11, 2.2))
     assert scan.scanned_at == before  # nothing changed, nothing rescanned
     cx, cy = 1000, 200
-    dets = det.detect_frame(_frame(_place(bg, patch, cx, cy), 9, 2.0))
+    dets = det.detect_frame(_frame(_place(bg, patch, cx, cy), 12, 2.4))
     assert _found_at(dets, cx, cy, 28)  # the changed tiles come first, in the same frame
     assert sum(t != b for t, b in zip(scan.scanned_at, before, strict=True)) <= 13
 
@@ -208,7 +208,7 @@ def test_governor_under_a_cpu_hog_keeps_every_frame_and_shrinks_the_scan(scene, 
     assert det.governor.cuts >= 1
     assert det.governor.tiles_per_frame < plan
     coverage = det.coverage("c0")
-    assert coverage is not None and coverage < plan * 5 / 104  # less than the plan would have scanned
+    assert coverage is not None and coverage < plan * 5 / 132  # less than the plan would have scanned
 
 
 def test_governor_holds_a_time_budget_and_grows_back_when_there_is_room():
@@ -231,5 +231,5 @@ def test_scan_options_make_a_grid_of_the_promised_size():
     from app.analysis.scan import CameraScan
 
     scan = CameraScan.for_size(1280, 720, ScanOptions())
-    assert len(scan.tiles) == 104
+    assert len(scan.tiles) == 28 + 104
     assert scan.coverage(ScanOptions()) == 0.0
