@@ -41,7 +41,7 @@ class GovernorOptions:
 
     tiles: float = 8.0
     budget_ms_per_s: float = 0.0
-    latency_target_s: float = 0.25
+    latency_target_s: float = 0.2  # cut above this p95; grow back only below 0.6 of it
     window: int = 40  # frames over which latency p95 and the time spent are judged
     cut: float = 0.6  # multiplicative decrease when over target
     grow: float = 0.5  # additive increase (tiles) when well under target
