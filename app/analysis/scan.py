@@ -40,7 +40,7 @@ class ScanOptions:
     track_crop_faces: float = 4.0  # a track's crop is this many face sizes wide
     track_crop_min: int = 64  # ... and at least this many px
     max_track_crops: int = 8
-    track_crop_max_face: float = 64.0  # larger faces are found by the whole-frame pass: no crop for them
+    track_crop_max_face: float = 128.0  # larger faces the whole-frame pass finds in 720p: no crop for them
     track_min_score: float = 0.5  # a box in a track crop is kept from this score (the track is a prior)
     coverage_window_s: float = 2.0
 
