@@ -232,13 +232,7 @@ class LiveStation:
         mode = self.options.analysis_mode
         if mode == "off":
             return None
-        spec = EngineSpec(
-            analysis=self._config.analysis,
-            detector_preset=resolve_preset(self.options.detector_preset, self._config),
-            tracker=TrackerOptions(lost_after_s=self._config.analysis.lost_track_s),
-            mask_enabled=self.options.mask_enabled,
-            db_path=str(self._db_path),
-        )
+        spec = engine_spec(self._config, self.options, self._db_path)
         if mode == "thread":
             return ThreadAnalysisRunner(spec, self._on_output, self._on_ended, self.options.analysis_threads)
         n = self.options.analysis_processes or min(2, os.cpu_count() or 1)
@@ -338,6 +332,18 @@ class LiveStation:
 
 # Measured ms of CPU per 720p frame (2-core machine): live ~6, fast ~60 (README, Face detection).
 PRESET_COST_MS = {"live": 6.0, "fast": 60.0}
+
+
+def engine_spec(config: StationConfig, options: StationOptions, db_path: Path | str) -> EngineSpec:
+    """The analysis engine a station with ``config`` and ``options`` runs (also what
+    ``vigil eval-compliance`` plays its clips through, so the two cannot drift apart)."""
+    return EngineSpec(
+        analysis=config.analysis,
+        detector_preset=resolve_preset(options.detector_preset, config),
+        tracker=TrackerOptions(lost_after_s=config.analysis.lost_track_s),
+        mask_enabled=options.mask_enabled,
+        db_path=str(db_path),
+    )
 
 
 def resolve_preset(preset: str, config: StationConfig) -> str:
