@@ -233,15 +233,8 @@ class LiveStation:
         mode = self.options.analysis_mode
         if mode == "off":
             return None
-        spec = EngineSpec(
-            analysis=self._config.analysis,
-            detector_preset=resolve_preset(self.options.detector_preset, self._config),
-            tracker=TrackerOptions(lost_after_s=self._config.analysis.lost_track_s),
-            mask_enabled=self.options.mask_enabled,
-            db_path=str(self._db_path),
-        )
+        spec = engine_spec(self._config, self.options, self._db_path)
         n = self.options.analysis_processes or min(2, os.cpu_count() or 1)
-        spec = replace(spec, governor=station_governor(self._config, 1 if mode == "thread" else n))
         if mode == "thread":
             return ThreadAnalysisRunner(spec, self._on_output, self._on_ended, self.options.analysis_threads)
         if n == 1:
@@ -336,6 +329,21 @@ class LiveStation:
     def _on_store_error(self, message: str) -> None:
         log.error("store: %s", message)
         self.errors.append(message)
+
+
+def engine_spec(config: StationConfig, options: StationOptions, db_path: Path | str) -> EngineSpec:
+    """The analysis engine a station with ``config`` and ``options`` runs (also what
+    ``vigil eval-compliance`` plays its clips through, so the two cannot drift apart)."""
+    processes = options.analysis_processes or min(2, os.cpu_count() or 1)
+    engines = 1 if options.analysis_mode == "thread" else processes
+    return EngineSpec(
+        analysis=config.analysis,
+        detector_preset=resolve_preset(options.detector_preset, config),
+        tracker=TrackerOptions(lost_after_s=config.analysis.lost_track_s),
+        mask_enabled=options.mask_enabled,
+        db_path=str(db_path),
+        governor=station_governor(config, engines),
+    )
 
 
 def resolve_preset(preset: str, config: StationConfig) -> str:
