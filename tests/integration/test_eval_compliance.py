@@ -40,7 +40,7 @@ def test_nobody_masked_clip_counts_no_mask_people(shared_data, tmp_path, capsys)
     assert clip["compliance_truth"] == 0.0
     assert clip["compliance_measured"] in (None, 0.0)
     assert data["config"]["cameras"] == 16
-    assert data["config"]["detector_preset"] in ("live", "fast", "balanced", "accurate")
+    assert data["config"]["detector_preset"] in ("scheduled", "live", "fast", "balanced", "accurate")
     assert "[1/1] man_no_mask_720p.mp4" in captured.err  # progress goes to stderr, not into the JSON
 
 
