@@ -16,6 +16,7 @@ from pathlib import Path
 
 from app import paths
 from app.analysis.engine import AnalysisOutput
+from app.analysis.governor import station_governor
 from app.analysis.process import PooledAnalysisRunner, ProcessAnalysisRunner
 from app.analysis.rules import CameraHealthRules
 from app.analysis.spec import EngineSpec
@@ -47,7 +48,7 @@ class StationOptions:
     analysis_mode: str = "process"  # "process" | "thread" | "off"
     analysis_threads: int = 1
     analysis_processes: int = 0  # 0: one per CPU core, at most 2
-    detector_preset: str = "auto"  # auto | live | fast | balanced | accurate
+    detector_preset: str = "auto"  # auto (= scheduled) | live | fast | balanced | accurate
     mask_enabled: bool = True
     capture: CaptureOptions = field(default_factory=CaptureOptions)
     stagger_s: float = 0.05
@@ -232,16 +233,10 @@ class LiveStation:
         mode = self.options.analysis_mode
         if mode == "off":
             return None
-        spec = EngineSpec(
-            analysis=self._config.analysis,
-            detector_preset=resolve_preset(self.options.detector_preset, self._config),
-            tracker=TrackerOptions(lost_after_s=self._config.analysis.lost_track_s),
-            mask_enabled=self.options.mask_enabled,
-            db_path=str(self._db_path),
-        )
+        spec = engine_spec(self._config, self.options, self._db_path)
+        n = self.options.analysis_processes or min(2, os.cpu_count() or 1)
         if mode == "thread":
             return ThreadAnalysisRunner(spec, self._on_output, self._on_ended, self.options.analysis_threads)
-        n = self.options.analysis_processes or min(2, os.cpu_count() or 1)
         if n == 1:
             return ProcessAnalysisRunner(spec, self._on_output, self._on_ended)
         return PooledAnalysisRunner(spec, self._on_output, self._on_ended, n)
@@ -336,20 +331,26 @@ class LiveStation:
         self.errors.append(message)
 
 
-# Measured ms of CPU per 720p frame (2-core machine): live ~6, fast ~60 (README, Face detection).
-PRESET_COST_MS = {"live": 6.0, "fast": 60.0}
+def engine_spec(config: StationConfig, options: StationOptions, db_path: Path | str) -> EngineSpec:
+    """The analysis engine a station with ``config`` and ``options`` runs (also what
+    ``vigil eval-compliance`` plays its clips through, so the two cannot drift apart)."""
+    processes = options.analysis_processes or min(2, os.cpu_count() or 1)
+    engines = 1 if options.analysis_mode == "thread" else processes
+    return EngineSpec(
+        analysis=config.analysis,
+        detector_preset=resolve_preset(options.detector_preset, config),
+        tracker=TrackerOptions(lost_after_s=config.analysis.lost_track_s),
+        mask_enabled=options.mask_enabled,
+        db_path=str(db_path),
+        governor=station_governor(config, engines),
+    )
 
 
 def resolve_preset(preset: str, config: StationConfig) -> str:
-    """``auto``: the tiled ``fast`` preset while the cameras' total analysis rate leaves CPU to spare,
-    else whole-frame ``live`` (decoding and the window need the rest)."""
+    """``auto``: the detection scheduler (``scheduled``), whose governor sizes the scan to the cameras."""
     if preset == "auto":
         preset = config.analysis.detector_preset
-    if preset != "auto":
-        return preset
-    rate = sum(c.analysis_fps for c in config.cameras if c.enabled)
-    budget_ms = 0.5 * (os.cpu_count() or 1) * 1000.0
-    return "fast" if rate * PRESET_COST_MS["fast"] <= budget_ms else "live"
+    return "scheduled" if preset == "auto" else preset
 
 
 def start_station(config: StationConfig, options: StationOptions | None = None) -> LiveStation:

@@ -57,7 +57,7 @@ class CameraConfig:
 class AnalysisConfig:
     """Detector and quality-gate thresholds."""
 
-    detector_preset: str = "auto"  # auto | live | fast | balanced | accurate (README: Face detection)
+    detector_preset: str = "auto"  # auto (= scheduled) | live | fast | balanced | accurate (README: Face detection)
     detector_min_score: float = 0.0  # whole-frame score threshold; 0: the preset's own
     min_face_px: int = 24  # smaller faces are 'uncertain' for mask verdicts
     blur_threshold: float = 30.0  # variance of Laplacian below this: 'uncertain'
@@ -260,7 +260,7 @@ _CAMERA: Schema = {
     "record": _bool,
 }
 _ANALYSIS: Schema = {
-    "detector_preset": _one_of("auto", "live", "fast", "balanced", "accurate"),
+    "detector_preset": _one_of("auto", "scheduled", "live", "fast", "balanced", "accurate"),
     "detector_min_score": _number(0.0, 1.0),
     "min_face_px": _integer(4, 4096),
     "blur_threshold": _number(0.0, 100000.0),

@@ -165,6 +165,7 @@ class FrameResult:
     frame_size: tuple[int, int]  # (width, height) of the analysed frame
     faces: tuple[Face, ...] = ()
     mask_available: bool = False
+    scan_coverage: float | None = None  # share of the frame scanned at tile resolution per second
 
     @property
     def latency_s(self) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -213,9 +214,24 @@ class TiledFaceDetector:
         if h == 0 or w == 0:
             return []
         o = self.options
+        crops = [(p, t, o.tile_min_score if p.tile else o.min_score) for p, t in self.crops(w, h)]
+        return self.detect_crops(image, crops)
+
+    def detect_crops(
+        self,
+        image_bgr: np.ndarray,
+        crops: list[tuple[Pass, Tile, float]],
+        trusted: Sequence[BBox] = (),
+    ) -> list[Detection]:
+        """Run each (pass, crop, score threshold) and merge like ``detect()``: the detection scheduler
+        (``app.analysis.scan``) chooses the crops itself. Every pass's model must be one of this
+        detector's (``options.passes``). A box overlapping a ``trusted`` one (IoU >= 0.3: a live track's
+        predicted place) skips the close-up check."""
+        image = as_bgr(image_bgr)
+        h, w = image.shape[:2]
+        o = self.options
         cands: list[Candidate] = []
-        for n, (p, t) in enumerate(self.crops(w, h)):
-            threshold = o.tile_min_score if p.tile else o.min_score
+        for n, (p, t, threshold) in enumerate(crops):
             for d in self._models[p.model].detect(image[t.y : t.y + t.h, t.x : t.x + t.w]):
                 if d.score >= o.confirm_score or d.score >= threshold:
                     moved = _shift(d, t.x, t.y)
@@ -226,7 +242,13 @@ class TiledFaceDetector:
             merged = [d for d in merged if d.bbox.size < o.large_face_px or d.score >= o.large_min_score]
         if self._verifier is None:
             return merged
-        return [d for d in merged if d.score >= o.verify_skip or self._verified(image, d)]
+        return [
+            d
+            for d in merged
+            if d.score >= o.verify_skip
+            or any(d.bbox.iou(t) >= 0.3 for t in trusted)
+            or self._verified(image, d)
+        ]
 
     def _verified(self, image: np.ndarray, d: Detection) -> bool:
         """True when the verifier finds, on a 4x close-up of ``d`` (padded at edges), a face of about ``d``'s

@@ -10,6 +10,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
+from app.analysis.governor import station_coverage
 from app.domain import Health
 from app.station_api import Station
 
@@ -46,7 +47,7 @@ class StationStatusBar(QStatusBar):
         self.database = QLabel()
         widest = (
             "Cameras 888/888 live",
-            "Analysis 888.8 fps",
+            "Analysis 888.8 fps · scan 100%/s",
             "CPU 100% · Vigil 888%",
             "Memory 88.8 GB",
             "Database 888.8 MB",
@@ -72,7 +73,20 @@ class StationStatusBar(QStatusBar):
         total = len(self._station.config().cameras) or len(feeds)
         self.cameras.setText(f"Cameras {live}/{total} live")
         self.cameras.setProperty("alert", live < len(feeds))
-        self.analysis.setText(f"Analysis {self._station.analysed_fps():.1f} fps")
+        fps = self._station.analysed_fps()
+        coverage = station_coverage(feeds.values())
+        if coverage is None:
+            self.analysis.setText(self.tr("Analysis {0} fps").format(f"{fps:.1f}"))
+        else:
+            self.analysis.setText(
+                self.tr("Analysis {0} fps · scan {1}%/s").format(f"{fps:.1f}", f"{100 * coverage:.0f}")
+            )
+        self.analysis.setToolTip(
+            self.tr(
+                "Scan: share of each frame searched at tile resolution per second for small faces "
+                "(mean over cameras); the CPU governor lowers it when the machine is busy"
+            )
+        )
         self.cpu.setText(
             f"CPU {psutil.cpu_percent(None):.0f}% · Vigil {self._process.cpu_percent(None):.0f}%"
         )

@@ -124,13 +124,23 @@ class AnalysisEngine:
 
     def analyse(self, frames: Sequence[Frame]) -> list[AnalysisOutput]:
         detector = self._ensure_models()
-        detections = [detector.detect(f.image) for f in frames]
+        detections = [self._detect(detector, f) for f in frames]
         judgements: list[list[Judgement]]
         if self._mask is not None and any(detections):
             judgements = self._mask.judge([(f.image, d) for f, d in zip(frames, detections, strict=True)])
         else:
             judgements = [[(MaskState.UNKNOWN, None)] * len(d) for d in detections]
         return [self._track(f, d, j) for f, d, j in zip(frames, detections, judgements, strict=True)]
+
+    def _detect(self, detector: FaceDetector, frame: Frame) -> list[Detection]:
+        """The detection scheduler (``app.analysis.scan``) also gets the camera's live tracks."""
+        scheduled = getattr(detector, "detect_frame", None)
+        if scheduled is None:
+            return detector.detect(frame.image)
+        tracker = self._trackers.get(frame.camera_id)
+        hints = tracker.predictions(frame.captured_mono) if tracker is not None else []
+        found: list[Detection] = scheduled(frame, hints)
+        return found
 
     def finish(self, camera_id: str | None = None) -> tuple[TrackSummary, ...]:
         """End open tracks (of one camera, or all) and return their summaries."""
@@ -188,9 +198,14 @@ class AnalysisEngine:
             frame_size=(frame.width, frame.height),
             faces=tuple(faces),
             mask_available=self._mask is not None,
+            scan_coverage=self._coverage(frame.camera_id),
         )
         ended = tuple(self._summary(frame.camera_id, t) for t in step.ended if tracker.is_person(t))
         return AnalysisOutput(result, tuple(events), ended)
+
+    def _coverage(self, camera_id: str) -> float | None:
+        coverage = getattr(self._detector, "coverage", None)
+        return coverage(camera_id) if coverage is not None else None
 
     def _update_verdict(self, track: Track, state: MaskState, probs: Probs | None) -> MaskState | None:
         """Feed the track's accumulator; return the new verdict when it settled or changed."""

@@ -10,12 +10,15 @@ from typing import Any
 import numpy as np
 
 from app.analysis.engine import EngineParts, Judgement, MaskStage, MatchStage, VerdictTracker
+from app.analysis.governor import GovernorOptions
 from app.analysis.tracker import TrackerOptions
 from app.config import AnalysisConfig
 from app.domain import Detection
 from models.face_detector import FaceDetector
 
 log = logging.getLogger(__name__)
+
+SCHEDULED = "scheduled"  # the detection scheduler (app.analysis.scan) instead of a fixed preset
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,7 @@ class EngineSpec:
     mask_model_path: str = ""  # empty: the bundled model
     tracker: TrackerOptions = field(default_factory=TrackerOptions)
     db_path: str = ""  # the event store; watchlist matching reads its enrolled embeddings from there
+    governor: GovernorOptions = field(default_factory=GovernorOptions)  # preset "scheduled" only
 
 
 def build_parts(spec: EngineSpec) -> EngineParts:
@@ -43,6 +47,11 @@ def build_parts(spec: EngineSpec) -> EngineParts:
 def make_detector(spec: EngineSpec) -> FaceDetector:
     from models.face_detector import create_detector
 
+    if spec.detector_preset == SCHEDULED:
+        from app.analysis.governor import ScanGovernor
+        from app.analysis.scan import ScheduledFaceDetector
+
+        return ScheduledFaceDetector(ScanGovernor(spec.governor))
     return create_detector(spec.detector_preset, min_score=spec.analysis.detector_min_score or None)
 
 

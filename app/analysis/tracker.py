@@ -64,6 +64,11 @@ class FaceTracker:
         """Tracks seen fewer than ``min_hits`` times are detector noise, not visitors."""
         return track.hits >= self.options.min_hits
 
+    def predictions(self, now_mono: float) -> list[tuple[tuple[float, float], float]]:
+        """(predicted centre, face px) of every live track, most recently seen first."""
+        live = sorted(self._tracks.values(), key=lambda t: -t.last_seen_mono)
+        return [(t.predicted_center(now_mono), t.bbox.size) for t in live]
+
     def update(self, detections: list[Detection], now_mono: float, now_utc: float) -> TrackerStep:
         ended = self._expire(now_mono)
         assigned: list[int | None] = [None] * len(detections)

@@ -24,7 +24,7 @@ def add_station_arguments(p: argparse.ArgumentParser, source_help: str) -> None:
     p.add_argument(
         "--preset",
         default="auto",
-        help="face detector: auto (default: tiled 'fast' while CPU allows, else 'live'), live, fast, "
+        help="face detector: auto (default: the detection scheduler, sized by its CPU governor), live, fast, "
         "balanced, accurate",
     )
 

@@ -20,7 +20,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--source",
         type=Path,
         default=None,
-        help="video file to play as every camera (default: a generated 1280x720 15 fps H.264 clip)",
+        help="video file to play as every camera (default: the real CCTV clip with faces from ../shared "
+        "as 1280x720 15 fps H.264, else a generated test pattern)",
     )
     p.add_argument("--seconds", type=float, default=20.0, help="measuring time after warm-up (default 20)")
     p.add_argument("--warmup", type=float, default=5.0, help="warm-up seconds, not measured (default 5)")
@@ -28,6 +29,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--analysis", choices=["process", "thread", "off"], default="process")
     p.add_argument(
         "--preset", default="auto", help="detector preset: auto (default), live, fast, balanced, accurate"
+    )
+    p.add_argument(
+        "--no-decode-baseline",
+        action="store_true",
+        help="skip the decode-only run (--analysis off) measured after the full one for cpu_ratio",
     )
     p.add_argument("--mask", action="store_true", help="instead: mask classifier ms per face (1 thread)")
     p.add_argument(
@@ -86,6 +92,7 @@ def main(args: argparse.Namespace) -> int:
         analysis_fps=args.analysis_fps,
         analysis_mode=args.analysis,
         detector_preset=args.preset,
+        decode_baseline=not args.no_decode_baseline,
     )
 
     def progress(msg: str) -> None:
@@ -109,6 +116,12 @@ def _print(report: dict[str, Any], as_json: bool) -> None:
     print(f"  analysed fps (min)  {report['analysed_fps_min']}  (target {report['analysis_fps_target']})")
     print(f"  latency p50 / p95   {report['latency_p50_ms']} / {report['latency_p95_ms']} ms")
     print(f"  CPU                 {report['cpu_percent']} % of one core ({report['cpu_cores']} cores)")
+    if report.get("decode_cpu_percent") is not None:
+        print(
+            f"  decode only         {report['decode_cpu_percent']} % (full / decode: {report['cpu_ratio']})"
+        )
+    if report.get("scan_coverage") is not None:
+        print(f"  scan coverage       {100 * report['scan_coverage']:.0f} % of the frame per second")
     print(
         f"  peak RSS            {report['peak_rss_mb']} MB (growth after warm-up {report['rss_growth_mb']} MB)"
     )

@@ -37,6 +37,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="detector preset (default: accurate; see README, Face detection)",
     )
     parser.add_argument("--limit", type=int, default=0, metavar="N", help="score only the first N images")
+    parser.add_argument(
+        "--live",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead of a preset: the detection scheduler as the governor sets it for N cameras at 5 fps on "
+        "this machine; each image is shown for 1 s (5 analysed frames), faces of the last frame are scored",
+    )
     parser.add_argument("--min-score", type=float, default=None, help="override the preset's score threshold")
     parser.add_argument(
         "--no-mask", action="store_true", help="detection only (mask_accuracy null; no classifier run)"
@@ -54,6 +62,10 @@ def main(args: argparse.Namespace) -> int:
         raise UserError(f"no Pascal VOC .xml annotations in {root} or {root / 'annotations'}")
     if args.limit:
         scenes = scenes[: args.limit]
+    if args.live < 0:
+        raise UserError(f"--live must be a number of cameras (1 or more), not {args.live}")
+    if args.live:
+        return _live(args, scenes, problems)
 
     from models.face_detector import create_detector  # heavy (mediapipe), only when really evaluating
 
@@ -73,6 +85,27 @@ def main(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_json(), indent=2))
     else:
         print(format_table(report))
+    return 0
+
+
+def _live(args: argparse.Namespace, scenes: list[Scene], problems: list[Any]) -> int:
+    from app.analysis.live_eval import LivePlan, evaluate_live
+
+    classify = None if args.no_mask else _mask_judge()
+    report = evaluate_live(scenes, LivePlan(args.live), classify, progress=_progress(len(scenes)))
+    report.problems[:0] = problems
+    report.extra["preset"] = f"scheduled (live {args.live})"
+    report.extra["ms_per_720p"] = report.extra["cpu_ms_per_frame"]
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        print(format_table(report))
+        extra = report.extra
+        print(
+            f"live: {extra['live_cameras']} cameras, {extra['tiles_per_frame']} tiles per frame, "
+            f"scan coverage {100 * extra['scan_coverage']:.0f} %/s, "
+            f"detection CPU {extra['cpu_ms_per_frame']} ms per 720p frame"
+        )
     return 0
 
 

@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.bootstrap import LiveStation, StationOptions
+from app.analysis.governor import station_coverage
+from app.bootstrap import LiveFeed, LiveStation, StationOptions
 from app.cli._station_args import add_station_arguments
 from app.cli._station_args import session_config as load_session
 from app.config import StationConfig
@@ -65,13 +66,25 @@ def summary(station: LiveStation) -> dict[str, Any]:
             "events": feed.counters["events"],
             "reconnects": stats.reconnects,
             "health": feed.status().health.value,
+            "scan_coverage": _coverage(feed),
         }
     return {
         "per_camera": per_camera,
+        "scan_coverage": _round3(station_coverage(station.feeds().values())),
         "db": station.db_path(),
         "mask_error": station.mask_error(),
         "store_errors": station.errors[-5:],
     }
+
+
+def _coverage(feed: LiveFeed) -> float | None:
+    """Share of the frame the detection scheduler scanned at tile resolution per second (newest result)."""
+    result = feed.results.peek()
+    return None if result is None else result.scan_coverage
+
+
+def _round3(v: float | None) -> float | None:
+    return None if v is None else round(v, 3)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -126,6 +139,10 @@ def _print(report: dict[str, Any], as_json: bool) -> None:
             f"{cid:<12} {row['name'][:24]:<24} "
             + " ".join(f"{row[c]:>15}" for c in cols)
             + f"  {row['health']}"
+        )
+    if report["scan_coverage"] is not None:
+        print(
+            f"scan coverage: {100 * report['scan_coverage']:.0f} % of the frame per second (detection scheduler)"
         )
     print(f"events stored in {report['db']}")
     if report["mask_error"]:

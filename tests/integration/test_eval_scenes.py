@@ -111,3 +111,22 @@ def test_boxes_past_the_image_edge_are_clamped(tmp_path):
     box = scene.faces[0].bbox
     assert (box.x1, box.y1, box.x2, box.y2) == (380, 0, 400, 20)
     assert scene.faces[0].mask is not None
+
+
+def test_live_scores_the_scheduler_as_planned_for_n_cameras(scenes_dir, capsys):
+    few = _run_json(capsys, scenes_dir, "--live", "1", "--no-mask")
+    many = _run_json(capsys, scenes_dir, "--live", "16", "--no-mask")
+    for data, n in ((few, 1), (many, 16)):
+        assert data["live_cameras"] == n
+        assert data["cpu_ms_per_frame"] > 0
+        assert 0 <= data["scan_coverage"] <= 1
+        assert data["images"] == len(SCENES)
+    # one camera gets the whole frame scanned each second; sixteen share the CPU and scan far less
+    assert few["scan_coverage"] == 1.0 > many["scan_coverage"]
+    assert few["tiles_per_frame"] > many["tiles_per_frame"]
+    assert few["true_positives"] >= many["true_positives"]
+
+
+def test_live_needs_a_positive_camera_count(scenes_dir, capsys):
+    assert main(["eval-scenes", str(scenes_dir), "--live", "-2"]) == 2
+    assert "--live" in capsys.readouterr().err

@@ -37,6 +37,9 @@ def test_run_reads_analyses_and_stores_while_a_broken_camera_is_reported(tmp_pat
     assert good["frames_read"] >= 15 and good["frames_analysed"] >= 3
     assert good["faces"] == 0 and good["tracks"] == 0  # a clip without people has no visitors
     assert bad["frames_read"] == 0 and bad["events"] == 1
+    # the detection scheduler (default) reports how much of the frame it scans at tile resolution
+    assert 0 < good["scan_coverage"] <= 1 and bad["scan_coverage"] is None
+    assert report["scan_coverage"] == good["scan_coverage"]
     with sqlite3.connect(db) as con:
         kinds = [r[0] for r in con.execute("select kind from events where camera_id='cam2'")]
         site = con.execute("select site_id from cameras where id='cam1'").fetchone()[0]

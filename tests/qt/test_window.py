@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QImage, QPainter
@@ -115,6 +117,13 @@ def test_status_bar_figures(tmp_path, window, station) -> None:
     station.fps = 23.5
     window.status.update_figures()
     assert window.status.analysis.text() == "Analysis 23.5 fps"
+    # cameras run by the detection scheduler: the scan coverage (mean over cameras) joins the rate
+    feeds = list(station.feeds().values())[:2]
+    for feed, coverage in zip(feeds, (0.1, 0.3), strict=True):
+        frame = feed.push_frame(np.zeros((72, 128, 3), np.uint8))
+        feed.results.put(replace(_result_of(feed, frame), scan_coverage=coverage))
+    window.status.update_figures()
+    assert window.status.analysis.text() == "Analysis 23.5 fps · scan 20%/s"
     assert window.status.database.text() == "Database 3.0 MB"
     assert window.status.cpu.text().startswith("CPU ")
     assert window.status.memory.text().startswith("Memory ") and "MB" in window.status.memory.text()
@@ -201,3 +210,11 @@ def test_watchlist_match_always_flashes_and_sounds_even_with_alerts_off(qtbot, w
     qtbot.waitUntil(lambda: window.events.rowCount() == 1)
     assert window.grid.tile_for("cam1")._flash_until > time.monotonic()
     assert window.alert_sound.played == before + 1
+
+
+def _result_of(feed, frame):
+    from app.domain import FrameResult
+
+    return FrameResult(
+        feed.camera.id, frame.seq, frame.captured_at, frame.captured_mono, frame.captured_mono, (128, 72)
+    )

@@ -1,0 +1,1 @@
+"""Evaluation of what the station reports against human truth (``vigil eval-compliance``)."""
