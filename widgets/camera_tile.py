@@ -61,7 +61,9 @@ class CameraTile(QWidget):
         self.paints = 0  # paints since creation (a new frame or a new analysis result each)
         self.frames_shown = 0  # distinct camera frames painted (the GUI benchmark's tile fps)
         self._shown_seq = -1
-        self.smooth = True  # bilinear scaling; skipped below half size (4x4 walls) to keep the GUI thread free
+        self.smooth = (
+            True  # bilinear scaling; skipped below half size (4x4 walls) to keep the GUI thread free
+        )
 
     # -- what the grid sets -------------------------------------------------------------------------
     @property

@@ -30,9 +30,10 @@ from PySide6.QtWidgets import (
 
 from app.config import StationConfig
 from app.errors import UserError
+from app.reports.basis import compliance_text
 from app.reports.model import site_zone
 from app.store.buckets import preset_range, station_zone, timeline_bucket
-from app.store.compliance_query import ComplianceReader, SiteInfo
+from app.store.compliance_query import ComplianceReader, ComplianceSeries, SiteInfo
 from widgets.compliance_query import QueryRunner, SeriesSpec, TimelineQuery, TimelineResult
 from widgets.timeline import TimelinePlot
 
@@ -237,7 +238,7 @@ class ComplianceView(QWidget):
                 x_range = None  # the user zoomed in: keep the view, only the data moves on
         self._query = q
         self.timeline.set_series(series, x_range)
-        self.status.setText(f"{len(series)} line(s) · {q.bucket_min} min buckets")
+        self.status.setText(f"{len(series)} line(s) · {q.bucket_min} min buckets" + series_basis(series))
 
     def _on_refresh_timer_timeout(self) -> None:
         """Live: re-read only the newest buckets of a range that ends now."""
@@ -337,3 +338,12 @@ class ComplianceView(QWidget):
     def closeEvent(self, event: object) -> None:  # noqa: N802 (Qt naming)
         self.refresh_timer.stop()
         super().closeEvent(event)  # type: ignore[arg-type]
+
+
+def series_basis(series: list[ComplianceSeries]) -> str:
+    """`` · Mall A: 62 % (8 decided of 11 people - too few)`` for each line over the whole range."""
+    parts = []
+    for s in series:
+        t = s.totals()
+        parts.append(f"{s.label}: {compliance_text(t.masked, t.decided, t.people)}")
+    return "".join(f" · {p}" for p in parts)

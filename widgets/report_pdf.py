@@ -24,11 +24,13 @@ from PySide6.QtGui import (
 )
 
 from app.errors import UserError
+from app.reports.basis import too_few
 from app.reports.model import ReportRow, SiteReport, hour_rows, regroup
 from app.reports.output import atomic_path
 
 DPI = 96  # painter units are 1/96 inch: A4 is about 794 x 1123
 GREEN = QColor("#1b7f3b")
+AMBER = QColor("#b26a00")  # a % from too few decided people
 BARS = QColor("#9cc3e6")
 OFFLINE = QColor(0, 0, 0, 28)
 GRID = QColor("#d0d0d0")
@@ -107,8 +109,8 @@ def _page(p: QPainter, r: QRectF, rep: SiteReport) -> None:
 def _summary(p: QPainter, r: QRectF, rep: SiteReport) -> float:
     t = rep.totals
     boxes = [
-        ("Compliance", _pct(t.compliance)),
-        ("Visitors", f"{t.people:,}"),
+        ("Compliance - too few" if too_few(t.decided) else "Compliance", _pct(t.compliance)),
+        ("People · decided", f"{t.people:,} · {t.decided:,}"),
         ("Masked / clear verdicts", f"{t.masked:,} / {t.decided:,}"),
         ("Uncertain · no verdict", f"{t.uncertain:,} · {t.unknown:,}"),
         ("Camera live time", f"{t.live_s / 3600.0:,.1f} h"),
@@ -120,7 +122,7 @@ def _summary(p: QPainter, r: QRectF, rep: SiteReport) -> float:
         p.setPen(MUTED)
         p.setFont(_font(7.5))
         p.drawText(box.adjusted(8, 6, -4, 0), Qt.AlignmentFlag.AlignLeft, label)
-        p.setPen(GREEN if i == 0 else TEXT)
+        p.setPen((AMBER if too_few(t.decided) else GREEN) if i == 0 else TEXT)
         p.setFont(_font(13, True))
         p.drawText(box.adjusted(8, 20, -4, 0), Qt.AlignmentFlag.AlignLeft, value)
     return r.bottom()

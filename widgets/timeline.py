@@ -17,6 +17,7 @@ from PySide6.QtCore import QPointF, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from app.reports.basis import compliance_text
 from app.store.buckets import DAY, station_zone
 from app.store.compliance_query import ComplianceSeries
 
@@ -284,11 +285,11 @@ class TimelinePlot(QWidget):
         if series.offline[i]:
             return f"{series.label} · {when}: offline (no camera live)"
         decided = masked + unmasked + incorrect
-        pct = f"{100.0 * masked / decided:.1f} %" if decided else "no clear verdict"
         return (
-            f"{series.label} · {when}: {pct} ({masked:.0f} masked of {decided:.0f}; {unmasked:.0f} unmasked, "
-            f"{incorrect:.0f} incorrect) · visitors {people:.0f} · uncertain {uncertain:.0f} · "
-            f"no verdict {unknown:.0f} · live {live / 60.0:.0f} camera-min"
+            f"{series.label} · {when}: {compliance_text(masked, decided, people, 1)} · {masked:.0f} masked, "
+            f"{unmasked:.0f} unmasked, {incorrect:.0f} incorrect · undecided {people - decided:.0f} "
+            f"(uncertain {uncertain:.0f}, "
+            f"no verdict {unknown:.0f}) · live {live / 60.0:.0f} camera-min"
         )
 
     def hover_at(self, x: float, panel_index: int = 0, y: float | None = None) -> str:

@@ -15,6 +15,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from app.analysis import person_rules
 from app.analysis.tracker import FaceTracker, Track, TrackerOptions
 from app.domain import (
     Detection,
@@ -164,6 +165,9 @@ class AnalysisEngine:
         events: list[Event] = []
         for det, tid, (state, probs) in zip(dets, step.track_ids, judged, strict=True):
             track = tracker.tracks[tid]
+            person_rules.observe(
+                self._parts.tracker.person, track, det.bbox, frame.image, frame.captured_mono
+            )
             verdict = self._update_verdict(track, state, probs)
             if verdict is not None and tracker.is_person(track):
                 event = self._verdict_event(frame, det, track, verdict)

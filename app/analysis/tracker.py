@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.analysis.person_rules import PersonRules, is_static
 from app.domain import BBox, Detection
 
 
@@ -17,6 +18,7 @@ class TrackerOptions:
     centroid_max: float = 1.0  # fallback: centre distance below this many face sizes (+1 per second unseen)
     lost_after_s: float = 4.0  # a track unseen this long has ended (detections of small faces come and go)
     min_hits: int = 2  # a track with fewer detections is noise and is not counted as a person
+    person: PersonRules = field(default_factory=PersonRules)  # posters and signs are not people
 
 
 @dataclass(slots=True)
@@ -61,8 +63,9 @@ class FaceTracker:
         return self._tracks
 
     def is_person(self, track: Track) -> bool:
-        """Tracks seen fewer than ``min_hits`` times are detector noise, not visitors."""
-        return track.hits >= self.options.min_hits
+        """Tracks seen fewer than ``min_hits`` times are detector noise, and a face that never moves is a
+        poster or sign (``person_rules``): neither is a visitor."""
+        return track.hits >= self.options.min_hits and not is_static(track)
 
     def predictions(self, now_mono: float) -> list[tuple[tuple[float, float], float]]:
         """(predicted centre, face px) of every live track, most recently seen first."""

@@ -227,7 +227,10 @@ def make_services(station: Any, config: StationConfig) -> Any:
         camera_names={c.id: c.name for c in config.cameras},
         # face finding for export overlays and blurring: the same detector, also kept out of this process
         # (the mask model is ONNX Runtime, which is safe here)
-        models=replace(default_models(config.analysis), detector=functools.partial(ChildProcessDetector, default_detector)),
+        models=replace(
+            default_models(config.analysis),
+            detector=functools.partial(ChildProcessDetector, default_detector),
+        ),
     )
     return WindowServices(AccountService(runner), watchlists, exporter)
 

@@ -52,7 +52,34 @@ def session_config(args: argparse.Namespace) -> StationConfig:
     return cfg
 
 
-def summary(station: LiveStation) -> dict[str, Any]:
+def site_compliance(db_path: str, since: float) -> dict[str, dict[str, Any]]:
+    """Per mall, what the timeline shows for this run: people, decided, compliance and its basis."""
+    from app.reports.basis import basis_text, too_few
+    from app.store.compliance_query import ComplianceReader
+    from app.store.errors import StoreError
+
+    out: dict[str, dict[str, Any]] = {}
+    try:
+        with ComplianceReader(db_path) as reader:
+            for site in reader.sites():
+                if not site.cameras:
+                    continue
+                t = reader.site_series(site, since, time.time() + 60.0).totals()
+                out[site.id] = {
+                    "name": site.name,
+                    "people": t.people,
+                    "decided": t.decided,
+                    "undecided": t.people - t.decided,
+                    "compliance": None if t.compliance is None else round(t.compliance, 1),
+                    "too_few_decided": too_few(t.decided),
+                    "basis": basis_text(t.decided, t.people),
+                }
+    except StoreError:
+        return {}
+    return out
+
+
+def summary(station: LiveStation, since: float | None = None) -> dict[str, Any]:
     per_camera: dict[str, dict[str, Any]] = {}
     for cid, feed in station.feeds().items():
         stats = feed.stats()
@@ -74,6 +101,7 @@ def summary(station: LiveStation) -> dict[str, Any]:
         "db": station.db_path(),
         "mask_error": station.mask_error(),
         "store_errors": station.errors[-5:],
+        "per_site": site_compliance(station.db_path(), since) if since is not None else {},
     }
 
 
@@ -114,6 +142,7 @@ def main(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
     station = LiveStation(cfg, options)
     station.add_listener(on_item)
+    started = time.time()
     station.start()
     try:
         station.wait_ready(120)
@@ -123,7 +152,7 @@ def main(args: argparse.Namespace) -> int:
     finally:
         station.stop()  # ends open tracks too, so they are counted and stored
         signal.signal(signal.SIGINT, previous)
-    report = summary(station)
+    report = summary(station, started)
     _print(report, args.json)
     return 0
 
@@ -144,6 +173,9 @@ def _print(report: dict[str, Any], as_json: bool) -> None:
         print(
             f"scan coverage: {100 * report['scan_coverage']:.0f} % of the frame per second (detection scheduler)"
         )
+    for site in report["per_site"].values():
+        pct = "no clear verdict" if site["compliance"] is None else f"{site['compliance']:.0f} %"
+        print(f"{site['name']}: {pct} ({site['basis']})")
     print(f"events stored in {report['db']}")
     if report["mask_error"]:
         print(f"note: mask analysis unavailable: {report['mask_error']}")

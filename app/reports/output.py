@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.errors import UserError
+from app.reports.basis import too_few
 from app.reports.model import SiteReport, hour_rows
 
 CSV_COLUMNS = (
@@ -27,6 +28,8 @@ CSV_COLUMNS = (
     "unknown",
     "compliance_pct",
     "live_minutes",
+    "decided",
+    "too_few_decided",  # 1: the % rests on fewer than 10 decided people
 )
 
 
@@ -81,6 +84,8 @@ def write_csv(
                         t.unknown,
                         "" if t.compliance is None else f"{t.compliance:.1f}",
                         f"{t.live_s / 60.0:.1f}",
+                        t.decided,
+                        int(too_few(t.decided)),
                     )
                 )
                 n += 1

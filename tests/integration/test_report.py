@@ -71,6 +71,11 @@ def test_csv_has_one_row_per_site_and_local_hour_with_the_stored_totals(
     decided = int(busy["masked"]) + int(busy["unmasked"]) + int(busy["incorrect"])
     assert float(busy["compliance_pct"]) == pytest.approx(100 * int(busy["masked"]) / decided, abs=0.05)
     assert float(busy["live_minutes"]) == 120.0  # two cameras live the whole hour
+    assert int(busy["decided"]) == decided  # the basis of the %, and whether it is too thin to trust
+    assert busy["too_few_decided"] == ("1" if 0 < decided < 10 else "0")
+    thin = [r for r in north if 0 < int(r["decided"]) < 10]
+    assert all(r["too_few_decided"] == "1" for r in thin)
+    assert all(r["too_few_decided"] == "0" for r in north if int(r["decided"]) >= 10 or r["decided"] == "0")
     night = north[0]
     assert night["compliance_pct"] == "" and night["live_minutes"] == "0.0"  # closed: offline, not 100 %
     assert db_decided > 0
@@ -174,3 +179,33 @@ def test_query_benchmark_smoke(tmp_path: Path) -> None:
     figures = run_compliance_bench(16 * 3 * 1440, tmp_path / "bench.sqlite3")
     assert figures["rows"] == 16 * 3 * 1440 and figures["cameras"] == 16 and figures["days"] == 3.0
     assert all(figures[k] >= 0 for k in figures if k.endswith("_ms"))
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (poppler-utils)")
+def test_a_percent_from_too_few_decided_people_is_marked_in_csv_and_pdf(
+    store: Path, tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    ranges = {"thin": ("2026-03-29T12:00", "2026-03-29T12:05"), "day": ("2026-03-29", "2026-03-30")}
+    texts = {}
+    for name, (a, b) in ranges.items():
+        csv_out, pdf_out = tmp_path / f"{name}.csv", tmp_path / f"{name}.pdf"
+        code, _, err = _report(
+            capsys, "--site", "north", "--from", a, "--to", b, "--out", str(csv_out), "--db", str(store)
+        )  # fmt: skip
+        assert code == 0, err
+        env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}  # PDF: in its own process
+        proc = subprocess.run(
+            [sys.executable, "-m", "app", "report", "--site", "north", "--from", a, "--to", b, "--format", "pdf",
+             "--out", str(pdf_out), "--db", str(store)],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        rows = list(csv.DictReader(csv_out.open()))
+        if name == "thin":  # five minutes of two entrances: a handful of people
+            assert len(rows) == 1 and 0 < int(rows[0]["decided"]) < 10 and rows[0]["too_few_decided"] == "1"
+        proc = subprocess.run(
+            ["pdftotext", str(pdf_out), "-"], capture_output=True, text=True, check=True, timeout=60
+        )
+        texts[name] = proc.stdout
+    assert "Compliance - too few" in texts["thin"]
+    assert "People · decided" in texts["day"] and "too few" not in texts["day"]

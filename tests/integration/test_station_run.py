@@ -71,6 +71,9 @@ def test_unmasked_man_is_one_person_one_verdict_one_event(shared_data, tmp_path,
     assert cam["faces"] >= 20  # 5 fps over ~7 s, one face in almost every frame
     assert cam["tracks"] == 1
     assert cam["events"] == 1  # once per person, not per frame
+    (site,) = report["per_site"].values()  # the mall's status says what its % rests on
+    assert site["people"] == 1 and site["decided"] == 1 and site["compliance"] == 0.0
+    assert site["too_few_decided"] is True and site["basis"] == "1 decided of 1 person - too few"
     with sqlite3.connect(db) as con:
         assert [r[0] for r in con.execute("select kind from events")] == ["no_mask"]
         assert [r[0] for r in con.execute("select verdict from tracks")] == ["no_mask"]

@@ -94,7 +94,9 @@ def test_updates_reuse_the_same_curves_and_move_the_line(plot, qtbot) -> None:  
 def test_hover_shows_exact_figures_and_click_names_the_bucket(plot, qtbot) -> None:  # type: ignore[no-untyped-def]
     plot.set_series([_series("north", 3, 1, offline=slice(50, 60))], (T0, T0 + N * 60))
     text = plot.hover_at(T0 + 5 * 60 + 30)
-    assert "10:05–10:06 CET" in text and "75.0 %" in text and "3 masked of 4" in text and "visitors 4" in text
+    assert "10:05–10:06 CET" in text and "3 masked" in text
+    # the % says what it rests on, and that 4 decided people are too few to trust it
+    assert "75.0 % (4 decided of 4 people - too few)" in text and "undecided 0" in text
     assert plot.hover_label.text() == text
     assert "offline" in plot.hover_at(T0 + 55 * 60)
     with qtbot.waitSignal(plot.point_clicked) as blocker:

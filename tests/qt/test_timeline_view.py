@@ -128,3 +128,30 @@ def test_this_shift_uses_the_configured_shift_starts(view) -> None:  # type: ign
     view.preset.setCurrentIndex(view.preset.findData("shift"))
     start, _ = view.current_range()
     assert datetime.fromtimestamp(start, view.current_zone()).strftime("%H:%M") == "15:15"  # NOW is 15:30
+
+
+def test_status_says_how_many_people_each_percent_rests_on(view, qtbot) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: "decided of" in view.status.text(), timeout=5000)
+    text = view.status.text()
+    for s in view.timeline.series():
+        t = s.totals()
+        assert t.decided >= 10  # a busy day: enough people, so no "too few" mark
+        pct = round(100.0 * t.masked / t.decided)
+        assert f"{s.label}: {pct} % ({t.decided} decided of {t.people} people)" in text
+    assert "too few" not in text
+
+
+def test_a_percent_from_fewer_than_ten_decided_people_is_marked() -> None:
+    import numpy as np
+
+    from app.store.compliance_query import ComplianceSeries
+    from widgets.compliance_view import series_basis
+
+    # people, masked, unmasked, incorrect, uncertain, unknown, live_s: 11 people, 8 decided (5 masked)
+    counts = np.array([[11, 5, 2, 1, 3, 0, 60.0]])
+    s = ComplianceSeries("north", "North Mall", 1, np.array([0.0, 60.0]), counts)
+    assert series_basis([s]) == " · North Mall: 62 % (8 decided of 11 people - too few)"
+    empty = ComplianceSeries(
+        "south", "South Mall", 1, np.array([0.0, 60.0]), np.array([[2, 0, 0, 0, 2, 0, 60.0]])
+    )
+    assert series_basis([empty]) == " · South Mall: no clear verdict (0 decided of 2 people)"

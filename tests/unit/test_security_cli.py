@@ -141,7 +141,9 @@ def test_fetch_model_checks_the_pinned_hash(tmp_path: Path, capsys) -> None:
 
 
 def test_disable_then_enable_from_the_command_line(dbfile: Path, monkeypatch, capsys) -> None:
-    assert main(["users", "disable", "op", "--reason", "on leave", "--user", "root", "--db", str(dbfile)]) == 0
+    assert (
+        main(["users", "disable", "op", "--reason", "on leave", "--user", "root", "--db", str(dbfile)]) == 0
+    )
     assert main(["users", "disable", "op", "--user", "root", "--db", str(dbfile)]) == 2  # already disabled
     assert main(["users", "list", "--user", "root", "--db", str(dbfile)]) == 0
     assert "disabled" in next(x for x in capsys.readouterr().out.splitlines() if x.startswith("op "))

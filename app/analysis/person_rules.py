@@ -1,0 +1,76 @@
+"""Who counts as a person: rules on top of the tracker, so posters, signs and displays are not visitors.
+
+*Background suppression*: a "face" whose box does not move (centre within ``static_move`` face sizes, size
+within ``static_move`` too) and whose pixels do not change (mean absolute difference of a small grey
+thumbnail below ``static_pixels`` grey levels) for ``static_after_s`` seconds is a poster, a sign or a
+display: its track is flagged ``static`` and never counted. A real person who stands still still blinks,
+breathes and turns a little; one movement beyond the limits clears the track for good.
+
+Pure logic on ``Track.data``; the engine calls ``observe`` for every detection it tracks and the tracker's
+``is_person`` asks ``is_static``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+
+from app.domain import BBox
+
+if TYPE_CHECKING:
+    from app.analysis.tracker import Track
+
+THUMB = 16
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRules:
+    static_after_s: float = 8.0  # 0: off
+    static_move: float = 0.15  # box centre / size change, in face sizes
+    static_pixels: float = 3.0  # mean |grey difference| (0-255) of a 16x16 thumbnail
+
+
+def _thumb(image: np.ndarray, box: BBox) -> np.ndarray | None:
+    h, w = image.shape[:2]
+    x0, y0 = max(0, int(box.x1)), max(0, int(box.y1))
+    x1, y1 = min(w, int(box.x2)), min(h, int(box.y2))
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return None
+    crop = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY)
+    return cv2.resize(crop, (THUMB, THUMB), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def observe(rules: PersonRules, track: Track, box: BBox, image: np.ndarray, now_mono: float) -> None:
+    """Update ``track``'s static state with one more detection."""
+    if rules.static_after_s <= 0:
+        return
+    d = track.data
+    if d.get("moved"):
+        return
+    ref = d.get("static_ref")
+    if ref is None:
+        thumb = _thumb(image, box)
+        if thumb is not None:
+            d["static_ref"] = (box, thumb, now_mono)
+        return
+    ref_box, ref_thumb, since = ref
+    size = max(ref_box.size, 1.0)
+    (cx, cy), (rx, ry) = box.center, ref_box.center
+    moved = ((cx - rx) ** 2 + (cy - ry) ** 2) ** 0.5 / size > rules.static_move
+    moved = moved or abs(box.size - ref_box.size) / size > rules.static_move
+    if not moved:
+        thumb = _thumb(image, box)
+        moved = thumb is not None and float(np.abs(thumb - ref_thumb).mean()) > rules.static_pixels
+    if moved:
+        d["moved"] = True
+        d.pop("static", None)
+        d.pop("static_ref", None)
+    elif now_mono - since >= rules.static_after_s:
+        d["static"] = True
+
+
+def is_static(track: Track) -> bool:
+    return bool(track.data.get("static"))
