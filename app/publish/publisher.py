@@ -11,6 +11,7 @@ outage and is sent again is stored once by the roll-up (it keys on station id an
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import re
@@ -19,15 +20,20 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
 from app.errors import UserError
 from app.publish import outbox
-from app.publish.broker import SCHEMA_VERSION, BrokerUrl, describe_connect_failure, make_client, topic
-from app.publish.broker import KIND_TOPIC
+from app.publish.broker import (
+    KIND_TOPIC,
+    SCHEMA_VERSION,
+    BrokerUrl,
+    describe_connect_failure,
+    make_client,
+    topic,
+)
 from app.store.db import BUSY_TIMEOUT_S
 from app.store.writer import StoreWriter
 
@@ -128,10 +134,8 @@ class Publisher:
             info = self.client.publish(
                 topic(self.station_id, "state"), self._state_payload(False), qos=1, retain=True
             )
-            try:
+            with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(max(0.1, min(2.0, deadline - time.monotonic())))
-            except (RuntimeError, ValueError):
-                pass
         self.client.disconnect()
         self.client.loop_stop()
         if self._read is not None:

@@ -107,7 +107,7 @@ def is_rollup_db(path: Path | str) -> bool:
     return bool(row and row[0] == "vigil-rollup")
 
 
-def parse(topic: str, payload: bytes) -> tuple[str, str, dict[str, Any]]:
+def parse(topic: str, payload: bytes | bytearray) -> tuple[str, str, dict[str, Any]]:
     """(station, topic kind, message) or Malformed with a one-line reason."""
     parts = topic.split("/")
     if len(parts) != 3 or parts[0] != "vigil":
