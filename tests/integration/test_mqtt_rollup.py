@@ -99,6 +99,18 @@ def test_outage_and_kill9_lose_nothing_and_duplicate_nothing(broker: Broker, tmp
         assert max(abs(float(got[k]) - float(v)) for k, v in at.items()) < 1e-4  # type: ignore[arg-type]
     rollup.stop()
     assert _rows(rdb, "SELECT station_id, online FROM stations") == {(s, 0) for s in STATIONS}
+    # vigil report on the roll-up database: one row per mall, events counted as the stations stored them
+    out = tmp_path / "city.csv"
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "report", "--db", str(rdb), "--all", "--from", "2000-01-01",
+         "--to", "2100-01-01", "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = out.read_text().splitlines()
+    assert [ln.split(",")[0] for ln in lines[1:]] == sorted(STATIONS)
+    for ln in lines[1:]:
+        sid, events = ln.split(",")[0], int(ln.split(",")[9])
+        assert events == _rows(tmp_path / f"{sid}.db", "SELECT count(*) FROM events").pop()[0]
 
 
 def _raw_client(broker: Broker, user: str, pw: str) -> mqtt.Client:
