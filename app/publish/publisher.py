@@ -61,6 +61,7 @@ class PublishStatus:
     acked: int
     full: bool
     message: str
+    outstanding: int = 0  # sent, not yet acknowledged
 
 
 class Publisher:
@@ -146,7 +147,7 @@ class Publisher:
         with self._lock:
             return PublishStatus(
                 self._connected, self._backlog, self._dropped, self._sent, self._acked_n, self._full,
-                self._last_message,
+                self._last_message, len(self._mids),
             )  # fmt: skip
 
     def _pending_rows(self) -> int:

@@ -47,11 +47,11 @@ def run(db: str, broker_url: str, station: str, cameras: int, people_per_s: floa
     writer.flush(10)
     deadline = time.monotonic() + drain_timeout
     while time.monotonic() < deadline:
-        s = pub.status()
-        if s.connected and s.backlog == 0 and s.sent == s.acked:
-            break
         time.sleep(0.2)
         pub._check_cap()  # refresh the backlog figure
+        s = pub.status()
+        if s.connected and s.backlog == 0 and s.outstanding == 0:
+            break
     pub.stop()
     writer.stop()
     left = pub.status().backlog
