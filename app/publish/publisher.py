@@ -107,6 +107,9 @@ class Publisher:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
+        self.client.on_connect_fail = lambda c, u: self._status(
+            f"MQTT {self.broker.display()}: cannot reach the broker; messages wait in the outbox"
+        )
         self.client.max_inflight_messages_set(200)
         self.client.max_queued_messages_set(0)
 

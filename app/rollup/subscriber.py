@@ -51,6 +51,9 @@ class Rollup:
         self.client = make_client(broker, client_id=client_id, clean_session=False, manual_ack=True)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
+        self.client.on_connect_fail = lambda c, u: self._status(
+            f"roll-up: cannot reach {self.broker.display()}; retrying"
+        )
         self.client.on_message = lambda c, u, m: self._queue.put(m)
 
     def start(self) -> None:

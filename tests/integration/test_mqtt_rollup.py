@@ -167,3 +167,13 @@ def test_station_cannot_write_another_stations_topics(broker: Broker, tmp_path: 
     c.disconnect()
     rollup.stop()
     assert _rows(tmp_path / "r.db", "SELECT count(*) FROM events") == {(0,)}
+
+
+def test_bench_rollup_small() -> None:
+    from app.rollup.bench import run_rollup_bench
+    from tests.integration.mosquitto_helpers import need_mosquitto
+
+    need_mosquitto()
+    r = run_rollup_bench(5, 2, seconds=2.0, clients=1, people_per_min=300.0, events_per_min=30.0)
+    assert r["sent"] > 0 and r["stored"] == r["sent"]  # a private broker: every message is ingested
+    assert 0 <= r["delay_p95_s"] < 5
