@@ -72,6 +72,20 @@ DEFAULT_SHIFT_STARTS = ("06:00", "14:00", "22:00")
 
 
 @dataclass(frozen=True, slots=True)
+class PublishConfig:
+    """``[publish]``: send compliance, events and health to the city roll-up over MQTT (README: City view)."""
+
+    station_id: str = ""  # empty: not publishing
+    broker: str = ""  # mqtt[s]://user:password@host:port
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+    allow_images: bool = False  # event face crops never leave the mall unless the site allows it
+    backlog_rate: float = 200.0  # messages per second while an outage backlog drains
+    max_outbox: int = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
 class StationConfig:
     version: int = CONFIG_VERSION
     sites: tuple[SiteConfig, ...] = ()
@@ -80,6 +94,7 @@ class StationConfig:
     retention_days: int = 30
     shift_starts: tuple[str, ...] = DEFAULT_SHIFT_STARTS  # local HH:MM; "This shift" on the timeline
     db_path: str = ""  # empty: the default in the user data dir
+    publish: PublishConfig = field(default_factory=PublishConfig)
 
     def site(self, site_id: str) -> SiteConfig | None:
         return next((s for s in self.sites if s.id == site_id), None)
@@ -278,8 +293,15 @@ _TOP: Schema = {
     "analysis": _table,
     "sites": _tables,
     "cameras": _tables,
+    "publish": _table,
 }
-_REQUIRED = {"sites": ("id",), "cameras": ("id", "site", "source"), "analysis": (), "": ("version",)}
+_PUBLISH: Schema = {
+    "station_id": _text, "broker": _text, "ca_file": _text, "cert_file": _text, "key_file": _text,
+    "allow_images": _bool, "backlog_rate": _number(1, 100_000), "max_outbox": _integer(1000, 100_000_000),
+}  # fmt: skip
+_REQUIRED = {
+    "sites": ("id",), "cameras": ("id", "site", "source"), "analysis": (), "publish": (), "": ("version",)
+}  # fmt: skip
 
 
 class _Parser:
@@ -350,6 +372,7 @@ class _Parser:
             )  # fmt: skip
         top = self.table(raw, "", None, _TOP)
         analysis = AnalysisConfig(**self.table(top.get("analysis", {}), "analysis", None, _ANALYSIS))
+        publish = PublishConfig(**self.table(top.get("publish", {}), "publish", None, _PUBLISH))
         sites = [self._site(s, i) for i, s in enumerate(self._array(top, "sites"))]
         cams = [self._camera(c, i) for i, c in enumerate(self._array(top, "cameras"))]
         self._unique("sites", [s.id for s in sites], "site")
@@ -368,6 +391,7 @@ class _Parser:
             retention_days=top.get("retention_days", 30),
             shift_starts=top.get("shift_starts", DEFAULT_SHIFT_STARTS),
             db_path=top.get("db_path", ""),
+            publish=publish,
         )
 
     def _array(self, top: dict[str, Any], name: str) -> list[Any]:
@@ -459,6 +483,7 @@ def config_to_dict(cfg: StationConfig) -> dict[str, Any]:
         "shift_starts": list(cfg.shift_starts),
         "db_path": cfg.db_path,
         "analysis": table(cfg.analysis),
+        "publish": table(cfg.publish),
         "sites": [table(s) for s in cfg.sites],
         "cameras": [table(c) for c in cfg.cameras],
     }
@@ -500,8 +525,10 @@ def dumps_config(cfg: StationConfig) -> str:
     lines = [
         "# Vigil station configuration. Edit while Vigil is stopped; Vigil keeps the previous file as .bak."
     ]
-    lines += [f"{k} = {_toml_value(v)}" for k, v in d.items() if k not in ("analysis", "sites", "cameras")]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in d.items() if k not in ("analysis", "sites", "cameras", "publish")]
     lines += ["", "[analysis]"] + [f"{k} = {_toml_value(v)}" for k, v in d["analysis"].items()]
+    if cfg.publish != PublishConfig():
+        lines += ["", "[publish]"] + [f"{k} = {_toml_value(v)}" for k, v in d["publish"].items()]
     for name in ("sites", "cameras"):
         for item in d[name]:
             lines += ["", f"[[{name}]]"] + [f"{k} = {_toml_value(v)}" for k, v in item.items()]

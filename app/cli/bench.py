@@ -54,6 +54,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="instead: recording CPU for --streams cameras and export speed (10-minute 720p clip)",
     )
+    p.add_argument("--rollup", action="store_true", help="instead: city roll-up ingestion over MQTT")
+    p.add_argument("--stations", type=int, default=300, help="--rollup: simulated stations (default 300)")
+    p.add_argument("--cameras", type=int, default=6, help="--rollup: cameras per station (default 6)")
+    p.add_argument("--broker", default="", metavar="URL", help="--rollup: broker (default: a private mosquitto)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -67,6 +71,11 @@ def main(args: argparse.Namespace) -> int:
         clf = MaskClassifier(threads=1)
         ms = {str(b): round(benchmark_ms_per_face(clf, batch=b), 3) for b in (1, 16, 64)}
         print(json.dumps({"ms_per_face_by_batch": ms, "providers": clf.providers}, indent=2))
+        return 0
+    if args.rollup:
+        from app.rollup.bench import run_rollup_bench
+
+        print(json.dumps(run_rollup_bench(args.stations, args.cameras, args.seconds, args.broker), indent=2))
         return 0
     if args.gui:
         return _gui_bench(args)

@@ -11,6 +11,7 @@ from typing import Any
 
 from app import paths
 from app.config import load_config
+from app.errors import UserError
 from app.reports import FORMATS, ReportRequest, parse_time, run_report
 from app.security.prompt import cli_authorise
 from app.security.roles import Permission
@@ -96,6 +97,17 @@ def _pdf_writer() -> Any:
 
 def main(args: argparse.Namespace) -> int:
     fmt = args.format or ("pdf" if args.out.suffix.lower() == ".pdf" else "csv")
+    from app.rollup.store import is_rollup_db
+
+    if args.db is not None and is_rollup_db(args.db):  # the city roll-up: one row per mall
+        from app.rollup.report import write_station_report
+
+        if fmt != "csv":
+            raise UserError("a roll-up database gives a CSV report (one row per mall)")
+        n = write_station_report(args.db, parse_time(args.start, "--from"), parse_time(args.end, "--to"),
+                                 args.out, tuple(args.site))  # fmt: skip
+        print(f"wrote {args.out} ({n} station(s))")
+        return 0
     zones = {}
     if args.config is not None:
         zones = {s.id: s.timezone for s in load_config(args.config).sites if s.timezone}

@@ -42,6 +42,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="where recordings/ and event clips/ go (default: the user data dir)",
     )
     p.add_argument("--quiet", action="store_true", help="no camera status lines on stderr")
+    p.add_argument(
+        "--publish", default=None, metavar="URL", help="publish to the city roll-up: mqtt[s]://user:pass@host:port"
+    )
+    p.add_argument("--station", default=None, metavar="ID", help="this station's id on the broker (topic level)")
 
 
 def session_config(args: argparse.Namespace) -> StationConfig:
@@ -139,17 +143,23 @@ def main(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
+    from app.publish.session import publish_settings, start_publisher
+
+    publish = publish_settings(cfg.publish, args.publish, args.station)
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
     station = LiveStation(cfg, options)
     station.add_listener(on_item)
     started = time.time()
     station.start()
+    publisher = start_publisher(station, publish, args.quiet) if publish else None
     try:
         station.wait_ready(120)
         if station.mask_error() and not args.quiet:
             print(f"mask analysis unavailable: {station.mask_error()}", file=sys.stderr)
         stop.wait(args.duration)
     finally:
+        if publisher is not None:
+            publisher.stop()  # what is not acknowledged yet stays in the outbox for the next run
         station.stop()  # ends open tracks too, so they are counted and stored
         signal.signal(signal.SIGINT, previous)
     report = summary(station, started)

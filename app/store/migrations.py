@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from app.clips.schema import migrate_recordings
+from app.publish import outbox
 from app.store import bookmarks, compliance
 from app.store.errors import StoreError, describe_error
 
@@ -222,6 +223,7 @@ MIGRATIONS: list[Migration] = [
     Migration(
         6, "accounts, per-site matching switch, watchlists, identities, embeddings, reviews", _V6_WATCHLISTS
     ),
+    Migration(9, "MQTT outbox (store-and-forward), filled by triggers in the writer's transaction", outbox.SCHEMA_SQL),
     Migration(10, "bookmarks and evidence locks", bookmarks.SCHEMA_SQL),
 ]
 

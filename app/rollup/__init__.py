@@ -1,0 +1,1 @@
+"""The city roll-up: subscribes to every station's MQTT topics and keeps one SQLite store for all malls."""

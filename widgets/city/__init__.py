@@ -1,0 +1,1 @@
+"""The city view: widgets that read a roll-up database (README: City view)."""

@@ -1,0 +1,76 @@
+"""Station list of the city roll-up: each mall's online state, last heartbeat, cameras live and backlog.
+Reads the roll-up database read-only and refreshes every few seconds."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+STALE_S = 60.0  # no heartbeat for this long: shown as silent
+
+
+class StationList(QWidget):
+    def __init__(self, db_path: Path | str, parent: QWidget | None = None, refresh_ms: int = 5000) -> None:
+        super().__init__(parent)
+        self.db_path = Path(db_path)
+        self.summary = QLabel(self)
+        self.table = QTableWidget(0, 6, self)
+        self.table.setHorizontalHeaderLabels(
+            [self.tr("Station"), self.tr("State"), self.tr("Last heartbeat"), self.tr("Cameras live"),
+             self.tr("Backlog"), self.tr("Events today")]
+        )  # fmt: skip
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.summary)
+        lay.addWidget(self.table)
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start(refresh_ms)
+        self.refresh()
+
+    def refresh(self) -> None:
+        day0 = time.time() - time.time() % 86400
+        try:
+            conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True)
+            try:
+                rows = conn.execute(
+                    "SELECT s.station_id, s.online, s.last_heartbeat, s.cameras_live, s.cameras_total, s.backlog, "
+                    "s.outbox_full, (SELECT count(*) FROM events e WHERE e.station_id = s.station_id AND e.at >= ?) "
+                    "FROM stations s ORDER BY s.station_id",
+                    (day0,),
+                ).fetchall()
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            self.summary.setText(self.tr("Cannot read the roll-up database: %1").replace("%1", str(exc)))
+            return
+        now = time.time()
+        self.table.setRowCount(len(rows))
+        online = 0
+        for r, (sid, on, beat, live, total, backlog, full, events) in enumerate(rows):
+            silent = not beat or now - beat > STALE_S
+            if on and not silent:
+                state, colour = self.tr("online"), QColor("#2e7d32")
+                online += 1
+            elif on:
+                state, colour = self.tr("silent"), QColor("#f9a825")
+            else:
+                state, colour = self.tr("offline"), QColor("#c62828")
+            ago = self.tr("never") if not beat else self.tr("%1 s ago").replace("%1", str(int(now - beat)))
+            back = str(backlog) + (self.tr(" (outbox full)") if full else "")
+            cells = [sid, state, ago, f"{live}/{total}", back, str(events)]
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if c == 1:
+                    item.setForeground(colour)
+                self.table.setItem(r, c, item)
+        self.table.resizeColumnsToContents()
+        self.summary.setText(
+            self.tr("%1 of %2 stations online").replace("%1", str(online)).replace("%2", str(len(rows)))
+        )
