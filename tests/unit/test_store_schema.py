@@ -75,7 +75,7 @@ def test_reopen_is_idempotent_and_keeps_rows(tmp_path: Path) -> None:
     db.close()
     db = open_db(path)
     try:
-        assert db.execute("SELECT count(*) FROM schema_version").fetchone()[0] == SCHEMA_VERSION
+        assert db.execute("SELECT count(*) FROM schema_version").fetchone()[0] == len(MIGRATIONS)  # one row per step applied (numbers may have gaps)
         assert db.execute("SELECT name FROM sites").fetchall() == [("Mall",)]
     finally:
         db.close()
