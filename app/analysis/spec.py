@@ -62,8 +62,8 @@ class _MaskStage:
     def __init__(self, classifier: Any, cfg: AnalysisConfig) -> None:
         self._classifier, self._cfg = classifier, cfg
 
-    def judge(self, items: Sequence[tuple[np.ndarray, Sequence[Detection]]]) -> list[list[Judgement]]:
-        result: list[list[Judgement]] = self._classifier.classify_round(items, self._cfg)
+    def judge(self, items: Sequence[tuple[np.ndarray, Sequence[Detection]]]) -> list[list[Judgement | None]]:
+        result: list[list[Judgement | None]] = self._classifier.judge_round(items, self._cfg)
         return result
 
 
