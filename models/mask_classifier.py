@@ -56,6 +56,26 @@ _ALIASES = {
 }
 
 
+def bundled_model_file(choice: str | None = None) -> str:
+    """The bundled model for ``choice`` (``[analysis] mask_model``; ``VIGIL_MASK_MODEL`` overrides it).
+
+    ``noncommercial`` is the opt-in model also trained on CC BY-NC-SA 4.0 data (MaskedFace-Net): better
+    at ``incorrect``, not for commercial use (models/MODEL_CARD.md)."""
+    wanted = (os.environ.get("VIGIL_MASK_MODEL", "").strip() or choice or "default").lower()
+    if wanted in ("default", "commercial", ""):
+        return MODEL_FILE
+    if wanted in ("noncommercial", "non-commercial", "nc"):
+        log.warning(
+            "using the NON-COMMERCIAL mask model %s (trained on CC BY-NC-SA 4.0 data); "
+            "not for commercial deployments",
+            NONCOMMERCIAL_MODEL_FILE,
+        )
+        return NONCOMMERCIAL_MODEL_FILE
+    raise UserError(
+        f"unknown mask model {wanted!r} (VIGIL_MASK_MODEL or [analysis] mask_model); use default or noncommercial"
+    )
+
+
 def choose_providers(requested: Sequence[str] | None = None) -> list[str]:
     """Execution providers to use, best first, always ending with CPU.
 
@@ -101,12 +121,17 @@ class MaskClassifier:
         threads: int = 1,
         expected_sha256: str | None = None,
         flip_average: bool = False,
+        choice: str | None = None,
     ) -> None:
         """``model_path=None``: the bundled model, checked against models/SHA256SUMS; a custom path is
-        checked against ``expected_sha256`` when given. ``flip_average``: average each crop's softmax
+        checked against ``expected_sha256`` when given; ``choice``: which bundled model (``bundled_model_file``). ``flip_average``: average each crop's softmax
         with its mirror's (an evaluation option, see the module docstring)."""
         self.flip_average = flip_average
-        path = verified_path(MODEL_FILE) if model_path is None else verify_file(model_path, expected_sha256)
+        path = (
+            verified_path(bundled_model_file(choice))
+            if model_path is None
+            else verify_file(model_path, expected_sha256)
+        )
         import onnxruntime as ort
 
         opts = ort.SessionOptions()

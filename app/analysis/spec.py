@@ -53,7 +53,7 @@ def make_mask_stage(spec: EngineSpec) -> MaskStage:
     from models.mask_classifier import MaskClassifier
 
     path = Path(spec.mask_model_path) if spec.mask_model_path else None
-    return _MaskStage(MaskClassifier(path), spec.analysis)
+    return _MaskStage(MaskClassifier(path, choice=spec.analysis.mask_model), spec.analysis)
 
 
 class _MaskStage:

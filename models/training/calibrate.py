@@ -59,7 +59,14 @@ def validation_faces(
         labels.append(a["label"][idx])
         sizes.append(a["face_px"][idx].astype(float))
         passes.append(
-            np.array([judge_scores(float(a["face_px"][i]), float(a["blur"][i]), float(a["turn"][i]), cfg) is None for i in idx], bool)
+            np.array(
+                [
+                    judge_scores(float(a["face_px"][i]), float(a["blur"][i]), float(a["turn"][i]), cfg)
+                    is None
+                    for i in idx
+                ],
+                bool,
+            )
         )
         if source == "mask_scenes":
             continue
@@ -72,7 +79,10 @@ def validation_faces(
             sizes.append(s)
             passes.append(
                 np.array(
-                    [judge_scores(float(n), blur_score(c, float(n)), float("nan"), cfg) is None for c, n in zip(d, s, strict=True)],
+                    [
+                        judge_scores(float(n), blur_score(c, float(n)), float("nan"), cfg) is None
+                        for c, n in zip(d, s, strict=True)
+                    ],
                     bool,
                 )
             )
@@ -88,12 +98,16 @@ def size_bin(face_px: np.ndarray) -> np.ndarray:
     return np.searchsorted(np.asarray(SIZE_BINS), face_px, side="right")
 
 
-def calibrate(model: Path, data: dict[str, dict[str, np.ndarray]], sources: tuple[str, ...]) -> dict[str, str]:
+def calibrate(
+    model: Path, data: dict[str, dict[str, np.ndarray]], sources: tuple[str, ...]
+) -> dict[str, str]:
     from models.mask_classifier import MaskClassifier
 
     clf = MaskClassifier(model, threads=2)
     v = validation_faces(data, sources)
-    full = np.concatenate([clf.classify_full(list(v["crops"][s : s + 512])) for s in range(0, len(v["crops"]), 512)])
+    full = np.concatenate(
+        [clf.classify_full(list(v["crops"][s : s + 512])) for s in range(0, len(v["crops"]), 512)]
+    )
     face = full[:, :3] / np.maximum(full[:, :3].sum(axis=1, keepdims=True), 1e-9)
     top, pred = face.max(axis=1), face.argmax(axis=1)
     right = pred == v["label"]
@@ -161,7 +175,8 @@ def write_manifest(
 ) -> None:
     """``<model>.manifest.json``: what the model was trained on, with licences and sample counts."""
     rows = {
-        s: {"licence": licences[s], "train_samples": int((data[s]["split"] == "train").sum())} for s in sources
+        s: {"licence": licences[s], "train_samples": int((data[s]["split"] == "train").sum())}
+        for s in sources
     }
     out = model.with_suffix(".manifest.json")
     out.write_text(json.dumps({"model": model.name, "sources": rows}, indent=2) + "\n", encoding="utf-8")

@@ -27,7 +27,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from app.domain import BBox, Detection
+from app.domain import BBox
 from models.face_crop import CROP_SIZE, crop_face, read_image
 from models.training.split import split_of
 
@@ -111,7 +111,9 @@ def clip_negatives(data: Path, detector, rng: np.random.Generator):
             x1, y1 = rng.uniform(0, w - side), rng.uniform(0, h - side)
             box = BBox(x1, y1, x1 + side, y1 + side)
             a, b, c, d = int(y1), int(x1), int(y1 + side), int(x1 + side)
-            mean_std = (integral[c, d] - integral[a, d] - integral[c, b] + integral[a, b]) / max(1, (c - a) * (d - b))
+            mean_std = (integral[c, d] - integral[a, d] - integral[c, b] + integral[a, b]) / max(
+                1, (c - a) * (d - b)
+            )
             grown = [BBox(f.x1 - f.width, f.y1 - f.height, f.x2 + f.width, f.y2 + f.height) for f in faces]
             if mean_std > STATIC_STD or not _far_from_faces(box, grown):
                 continue
@@ -144,7 +146,9 @@ def build(data: Path) -> dict[str, np.ndarray]:
     for preset, fn in (("accurate", "scene"), ("fast", "clip")):
         detector = create_detector(preset)
         try:
-            c, g, s, p = scene_negatives(data, detector) if fn == "scene" else clip_negatives(data, detector, rng)
+            c, g, s, p = (
+                scene_negatives(data, detector) if fn == "scene" else clip_negatives(data, detector, rng)
+            )
         finally:
             detector.close()
         out["crops"] += c

@@ -27,7 +27,9 @@ class MaskNet(nn.Module):
     """Input: (N, 3, 64, 64) float32 BGR in 0..255. Output: (N, classes) probabilities (mask, no_mask,
     incorrect and, with 4 classes, not_face: the face verifier)."""
 
-    def __init__(self, widths: tuple[int, ...] = DEFAULT_WIDTHS, dropout: float = 0.2, classes: int = 4) -> None:
+    def __init__(
+        self, widths: tuple[int, ...] = DEFAULT_WIDTHS, dropout: float = 0.2, classes: int = 4
+    ) -> None:
         super().__init__()
         w = widths
         self.features = nn.Sequential(

@@ -25,8 +25,8 @@ import torch
 from torch import nn
 
 from models.face_crop import CROP_SIZE
-from models.training.augment import augment
 from models.training import negatives
+from models.training.augment import augment
 from models.training.data import CLASSES, load_or_build
 from models.training.net import DEFAULT_WIDTHS, MaskEnsemble, MaskNet
 
@@ -63,7 +63,9 @@ def training_set(
         if source == "mask_scenes":
             keep &= a["gt_px"] >= MIN_TRAIN_PX
         part = {k: a[k][keep] for k in ("crops", "label", "mouth")}
-        part["weight"] = np.full(int(keep.sum()), scene_weight if source in ("mask_scenes", "not_face") else 1.0)
+        part["weight"] = np.full(
+            int(keep.sum()), scene_weight if source in ("mask_scenes", "not_face") else 1.0
+        )
         parts.append(part)
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
@@ -98,7 +100,9 @@ def train(data: dict[str, dict[str, np.ndarray]], args: argparse.Namespace, seed
     rng = np.random.default_rng(seed)
     src = sources_for(args.with_synthetic)
     ts, vs = training_set(data, "train", args.scene_weight, src), training_set(data, "val", 1.0, src)
-    print(f"train {np.bincount(ts['label'], minlength=N_CLASSES)}  val {np.bincount(vs['label'], minlength=N_CLASSES)}")
+    print(
+        f"train {np.bincount(ts['label'], minlength=N_CLASSES)}  val {np.bincount(vs['label'], minlength=N_CLASSES)}"
+    )
     model = MaskNet(tuple(args.widths), classes=N_CLASSES)
     steps = args.epochs * ((len(ts["label"]) + args.batch - 1) // args.batch)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=5e-4)
@@ -143,7 +147,9 @@ def export(model: MaskNet | MaskEnsemble, out: Path) -> None:
     import onnx
 
     m = onnx.load(str(out))
-    m.doc_string = f"Vigil mask classifier: {', '.join(CLASSES)}, not_face probabilities for 64x64 BGR face crops"
+    m.doc_string = (
+        f"Vigil mask classifier: {', '.join(CLASSES)}, not_face probabilities for 64x64 BGR face crops"
+    )
     onnx.checker.check_model(m)
     onnx.save(m, str(out))
 
@@ -162,7 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m models.training.train", description=__doc__)
     p.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     p.add_argument("--cache", type=Path, default=REPO / ".work" / "mask_crops")
-    p.add_argument("--out", type=Path, default=None, help="default: models/mask_classifier.onnx (_nc with synthetic)")
+    p.add_argument(
+        "--out", type=Path, default=None, help="default: models/mask_classifier.onnx (_nc with synthetic)"
+    )
     p.add_argument(
         "--with-synthetic",
         action="store_true",
@@ -210,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_card and args.out.resolve().parent == models_dir:
         update_sums(args.out)
         calibrate.write_manifest(args.out, sources, {s: LICENCES[s] for s in sources}, data)
+        from models.training import card
+
+        card.write_all(data, card.present_models())
     return 0
 
 
