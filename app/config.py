@@ -63,6 +63,7 @@ class AnalysisConfig:
     blur_threshold: float = 30.0  # variance of Laplacian below this: 'uncertain'
     max_face_turn: float = 1.0  # head turn (nose offset per eye distance) above this: 'uncertain'
     min_mask_confidence: float = 0.5  # top class probability below this: 'uncertain'
+    mask_model: str = "default"  # default (commercial use) | noncommercial (opt-in, CC BY-NC-SA data)
     lost_track_s: float = 4.0
     embedding_model: str = ""  # ArcFace-style .onnx for watchlist matching; none ships with Vigil
     embedding_sha256: str = ""  # optional pin of that file's SHA-256 (checked at load)
@@ -281,6 +282,7 @@ _ANALYSIS: Schema = {
     "blur_threshold": _number(0.0, 100000.0),
     "max_face_turn": _number(0.0, 10.0),
     "min_mask_confidence": _number(0.0, 1.0),
+    "mask_model": _one_of("default", "noncommercial"),
     "lost_track_s": _number(0.1, 600.0),
     "embedding_model": _text,
     "embedding_sha256": _sha256,

@@ -9,10 +9,21 @@ Optional test-time augmentation (``flip_average=True``, off by default and in th
 through the model together with its horizontal mirror (one call with 2N crops) and the two softmax outputs
 are averaged, so a face and its mirror image get the same probabilities. It did not help on the validation
 split (models/MODEL_CARD.md, honesty note), so the station does not use it.
+
+Face verifier: a model with a fourth output (``not_face``) also says whether a detector box is a face at all.
+``judge_round`` returns None for a box whose ``not_face`` probability reaches the model's threshold (stored
+in the ONNX metadata, chosen on the validation split); the engine drops such boxes before tracking. Every
+box goes through the same one batched call, also those the quality gate keeps from the mask verdict. The
+mask probabilities are renormalised over the three mask classes (mask state given that it is a face).
+
+Calibrated abstention: the model's metadata may hold a minimum top probability per face size
+(``min_confidence_by_size``, chosen on the validation split); a face is ``uncertain`` below the larger of
+that and ``AnalysisConfig.min_mask_confidence``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -33,6 +44,7 @@ from models.weights import verified_path, verify_file
 log = logging.getLogger(__name__)
 
 MODEL_FILE = "mask_classifier.onnx"
+NONCOMMERCIAL_MODEL_FILE = "mask_classifier_nc.onnx"  # opt-in: also trained on CC BY-NC-SA data
 CLASSES = (MaskState.MASK, MaskState.NO_MASK, MaskState.INCORRECT)  # output order of the model
 Probs = tuple[float, float, float]
 
@@ -42,6 +54,26 @@ _ALIASES = {
     "dml": "DmlExecutionProvider",
     "directml": "DmlExecutionProvider",
 }
+
+
+def bundled_model_file(choice: str | None = None) -> str:
+    """The bundled model for ``choice`` (``[analysis] mask_model``; ``VIGIL_MASK_MODEL`` overrides it).
+
+    ``noncommercial`` is the opt-in model also trained on CC BY-NC-SA 4.0 data (MaskedFace-Net): better
+    at ``incorrect``, not for commercial use (models/MODEL_CARD.md)."""
+    wanted = (os.environ.get("VIGIL_MASK_MODEL", "").strip() or choice or "default").lower()
+    if wanted in ("default", "commercial", ""):
+        return MODEL_FILE
+    if wanted in ("noncommercial", "non-commercial", "nc"):
+        log.warning(
+            "using the NON-COMMERCIAL mask model %s (trained on CC BY-NC-SA 4.0 data); "
+            "not for commercial deployments",
+            NONCOMMERCIAL_MODEL_FILE,
+        )
+        return NONCOMMERCIAL_MODEL_FILE
+    raise UserError(
+        f"unknown mask model {wanted!r} (VIGIL_MASK_MODEL or [analysis] mask_model); use default or noncommercial"
+    )
 
 
 def choose_providers(requested: Sequence[str] | None = None) -> list[str]:
@@ -89,12 +121,17 @@ class MaskClassifier:
         threads: int = 1,
         expected_sha256: str | None = None,
         flip_average: bool = False,
+        choice: str | None = None,
     ) -> None:
         """``model_path=None``: the bundled model, checked against models/SHA256SUMS; a custom path is
-        checked against ``expected_sha256`` when given. ``flip_average``: average each crop's softmax
+        checked against ``expected_sha256`` when given; ``choice``: which bundled model (``bundled_model_file``). ``flip_average``: average each crop's softmax
         with its mirror's (an evaluation option, see the module docstring)."""
         self.flip_average = flip_average
-        path = verified_path(MODEL_FILE) if model_path is None else verify_file(model_path, expected_sha256)
+        path = (
+            verified_path(bundled_model_file(choice))
+            if model_path is None
+            else verify_file(model_path, expected_sha256)
+        )
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
@@ -128,18 +165,41 @@ class MaskClassifier:
                 "it is not a Vigil mask classifier (reinstall Vigil or restore the file)"
             )
         out_shape = list(outputs[0].shape) if outputs else []
-        if len(out_shape) != 2 or out_shape[1] != len(CLASSES):
+        if len(out_shape) != 2 or out_shape[1] not in (len(CLASSES), len(CLASSES) + 1):
             raise ModelError(
-                f"mask model {path} has output shape {out_shape}, expected [N, {len(CLASSES)}]; "
+                f"mask model {path} has output shape {out_shape}, expected [N, {len(CLASSES)}] "
+                f"or [N, {len(CLASSES) + 1}] (with not_face); "
                 "it is not a Vigil mask classifier (reinstall Vigil or restore the file)"
             )
         self._input = inputs[0].name
         self._output = outputs[0].name
+        self.has_verifier = out_shape[1] == len(CLASSES) + 1
+        meta = self._session.get_modelmeta().custom_metadata_map
+        self.not_face_threshold = float(meta.get("not_face_threshold", "0.5"))
+        self.size_bins, self.size_min_conf = _size_gate(meta.get("min_confidence_by_size", ""))
+
+    def min_confidence(self, face_px: float, cfg: AnalysisConfig) -> float:
+        """Top probability a face of this size needs to be judged (calibrated per size, or the setting)."""
+        if not self.size_min_conf:
+            return cfg.min_mask_confidence
+        k = int(np.searchsorted(np.asarray(self.size_bins), face_px, side="right"))
+        return max(cfg.min_mask_confidence, self.size_min_conf[k])
 
     def classify(self, crops: list[np.ndarray]) -> np.ndarray:
-        """(N, 3) float32 probabilities (mask, no_mask, incorrect), one batched call for all crops."""
+        """(N, 3) float32 probabilities (mask, no_mask, incorrect), one batched call for all crops.
+
+        With a verifier model these are renormalised over the three mask classes (given it is a face)."""
+        probs = self.classify_full(crops)
+        if probs.shape[1] > len(CLASSES):
+            face = probs[:, : len(CLASSES)]
+            probs = face / np.maximum(face.sum(axis=1, keepdims=True), 1e-9)
+        return probs
+
+    def classify_full(self, crops: list[np.ndarray]) -> np.ndarray:
+        """(N, 3 or 4) raw model probabilities; the 4th, when present, is ``not_face``."""
         if not crops:
-            return np.zeros((0, len(CLASSES)), np.float32)
+            width = len(CLASSES) + int(getattr(self, "has_verifier", False))
+            return np.zeros((0, width), np.float32)
         batch = np.stack([_as_input(c) for c in crops]).astype(np.float32).transpose(0, 3, 1, 2)
         n = len(batch)
         if self.flip_average:
@@ -159,22 +219,46 @@ class MaskClassifier:
         Faces the quality gate rejects are UNCERTAIN with probs None (the model never sees them); faces
         whose top probability is below ``cfg.min_mask_confidence`` are UNCERTAIN with their probs.
         """
+        judged = self.judge_round(frames, cfg, verify=False)
+        return [[j if j is not None else (MaskState.UNCERTAIN, None) for j in row] for row in judged]
+
+    def judge_round(
+        self,
+        frames: Sequence[tuple[np.ndarray, Sequence[Detection]]],
+        cfg: AnalysisConfig,
+        verify: bool = True,
+    ) -> list[list[tuple[MaskState, Probs | None] | None]]:
+        """Like ``classify_round``, but None for a box the verifier judges not a face (``verify`` and a
+        model with a ``not_face`` output). Gated boxes are verified too, in the same batched call."""
+        verify = verify and self.has_verifier
         crops: list[np.ndarray] = []
-        slots: list[list[int | None]] = []
+        slots: list[list[tuple[int, bool, float]]] = []
         for image, dets in frames:
-            row: list[int | None] = []
+            row: list[tuple[int, bool, float]] = []
             for det in dets:
                 crop = crop_face(image, det.bbox, det.keypoints)
-                if assess(det, crop, cfg) is None:
-                    row.append(len(crops))
-                    crops.append(crop)
-                else:
-                    row.append(None)
+                gated = assess(det, crop, cfg) is not None
+                if gated and not verify:
+                    row.append((-1, True, det.bbox.size))
+                    continue
+                row.append((len(crops), gated, det.bbox.size))
+                crops.append(crop)
             slots.append(row)
-        probs = self.classify(crops)
-        out: list[list[tuple[MaskState, Probs | None]]] = []
+        full = self.classify_full(crops)
+        face = full[:, : len(CLASSES)]
+        if full.shape[1] > len(CLASSES):
+            face = face / np.maximum(face.sum(axis=1, keepdims=True), 1e-9)
+        out: list[list[tuple[MaskState, Probs | None] | None]] = []
         for row in slots:
-            out.append([_state(probs[i], cfg) if i is not None else (MaskState.UNCERTAIN, None) for i in row])
+            judged: list[tuple[MaskState, Probs | None] | None] = []
+            for i, gated, size in row:
+                if verify and full[i, len(CLASSES)] >= self.not_face_threshold:
+                    judged.append(None)
+                elif gated:
+                    judged.append((MaskState.UNCERTAIN, None))
+                else:
+                    judged.append(_state(face[i], self.min_confidence(size, cfg)))
+            out.append(judged)
         return out
 
     def classify_faces(
@@ -194,10 +278,24 @@ def classify_faces(
     return classifier.classify_faces(image_bgr, detections, quality_cfg)
 
 
-def _state(p: np.ndarray, cfg: AnalysisConfig) -> tuple[MaskState, Probs]:
+def _size_gate(text: str) -> tuple[list[float], list[float]]:
+    """``{"bins": [32, 64], "min_confidence": [a, b, c]}`` from the model metadata; empty when absent."""
+    if not text:
+        return [], []
+    try:
+        d = json.loads(text)
+        bins = [float(b) for b in d["bins"]]
+        conf = [float(c) for c in d["min_confidence"]]
+    except (ValueError, KeyError, TypeError):
+        log.warning("mask model metadata min_confidence_by_size is unreadable; using the setting alone")
+        return [], []
+    return (bins, conf) if len(conf) == len(bins) + 1 else ([], [])
+
+
+def _state(p: np.ndarray, min_confidence: float) -> tuple[MaskState, Probs]:
     probs: Probs = (float(p[0]), float(p[1]), float(p[2]))
     k = int(np.argmax(p))
-    if probs[k] < cfg.min_mask_confidence:
+    if probs[k] < min_confidence:
         return MaskState.UNCERTAIN, probs
     return CLASSES[k], probs
 

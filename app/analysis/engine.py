@@ -38,9 +38,11 @@ Judgement = tuple[MaskState, Probs | None]
 
 
 class MaskStage(Protocol):
-    """Judges every face of several frames in one batched call."""
+    """Judges every face of several frames in one batched call; None: the box is not a face (dropped)."""
 
-    def judge(self, items: Sequence[tuple[np.ndarray, Sequence[Detection]]]) -> list[list[Judgement]]: ...
+    def judge(
+        self, items: Sequence[tuple[np.ndarray, Sequence[Detection]]]
+    ) -> list[list[Judgement | None]]: ...
 
 
 class VerdictTracker(Protocol):
@@ -128,7 +130,13 @@ class AnalysisEngine:
         detections = [self._detect(detector, f) for f in frames]
         judgements: list[list[Judgement]]
         if self._mask is not None and any(detections):
-            judgements = self._mask.judge([(f.image, d) for f, d in zip(frames, detections, strict=True)])
+            judged = self._mask.judge([(f.image, d) for f, d in zip(frames, detections, strict=True)])
+            # the face verifier's "not a face" boxes (signs, patterns) never reach tracking or counting
+            detections = [
+                [d for d, j in zip(ds, js, strict=True) if j is not None]
+                for ds, js in zip(detections, judged, strict=True)
+            ]
+            judgements = [[j for j in js if j is not None] for js in judged]
         else:
             judgements = [[(MaskState.UNKNOWN, None)] * len(d) for d in detections]
         return [self._track(f, d, j) for f, d, j in zip(frames, detections, judgements, strict=True)]

@@ -31,6 +31,7 @@ MASK_MIN_SIZE = 32.0  # mask accuracy is scored on matched faces at least this l
 
 Detect = Callable[[np.ndarray], Sequence[Detection]]
 Classify = Callable[[np.ndarray, Sequence[Detection]], Sequence[MaskState | None]]
+Verify = Callable[[np.ndarray, Sequence[Detection]], Sequence[bool]]  # True: a face, kept and counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +167,10 @@ class ScenesReport:
     mask_correct: int = 0
     mask_undecided: int = 0
     classifier: bool = False
+    verifier: bool = False
+    counted: int = 0  # detections the face verifier keeps (all detections without a verifier)
+    counted_true: int = 0  # of those, matched to an annotated face
+    matched_dropped: int = 0  # matched (real) faces the verifier dropped
     problems: list[Problem] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -221,6 +226,12 @@ class ScenesReport:
             "true_positives": self.true_positives,
             "mask_scored": self.mask_scored,
             "mask_undecided": self.mask_undecided,
+            "verifier": self.verifier,
+            "counted": self.counted,
+            "counted_precision": _ratio(self.counted_true, self.counted),
+            "verifier_recall_lost": _ratio(self.matched_dropped, self.true_positives)
+            if self.verifier
+            else None,
             "unreadable": [{"path": str(p.path), "reason": p.reason} for p in self.problems],
             **self.extra,
         }
@@ -245,9 +256,12 @@ def evaluate(
     detect: Detect,
     classify: Classify | None = None,
     progress: Callable[[int, Scene], None] | None = None,
+    verify: Verify | None = None,
 ) -> ScenesReport:
-    """Run ``detect`` (and ``classify``) on every scene and score it against the annotations."""
-    report = ScenesReport(classifier=classify is not None)
+    """Run ``detect`` (and ``classify``, ``verify``) on every scene and score it against the annotations.
+
+    With ``verify``, boxes it rejects are not counted; a rejected real face gets no mask verdict (wrong)."""
+    report = ScenesReport(classifier=classify is not None, verifier=verify is not None)
     for n, scene in enumerate(scenes):
         if progress is not None:
             progress(n, scene)
@@ -258,10 +272,15 @@ def evaluate(
         t0 = time.perf_counter()
         found = list(detect(image))
         pairs = report.add(scene.faces, found, time.perf_counter() - t0)
+        keep = list(verify(image, found)) if verify is not None and found else [True] * len(found)
+        report.counted += sum(keep)
+        report.counted_true += sum(1 for _, j in pairs if keep[j])
+        report.matched_dropped += sum(1 for _, j in pairs if not keep[j])
         if classify is not None and pairs:
             labels = list(classify(image, found))
             for i, j in pairs:
-                report.add_mask(scene.faces[i], labels[j] if j < len(labels) else None)
+                label = labels[j] if j < len(labels) and keep[j] else None
+                report.add_mask(scene.faces[i], label)
     return report
 
 

@@ -62,7 +62,7 @@ def make_mask_stage(spec: EngineSpec) -> MaskStage:
     from models.mask_classifier import MaskClassifier
 
     path = Path(spec.mask_model_path) if spec.mask_model_path else None
-    return _MaskStage(MaskClassifier(path), spec.analysis)
+    return _MaskStage(MaskClassifier(path, choice=spec.analysis.mask_model), spec.analysis)
 
 
 class _MaskStage:
@@ -71,8 +71,8 @@ class _MaskStage:
     def __init__(self, classifier: Any, cfg: AnalysisConfig) -> None:
         self._classifier, self._cfg = classifier, cfg
 
-    def judge(self, items: Sequence[tuple[np.ndarray, Sequence[Detection]]]) -> list[list[Judgement]]:
-        result: list[list[Judgement]] = self._classifier.classify_round(items, self._cfg)
+    def judge(self, items: Sequence[tuple[np.ndarray, Sequence[Detection]]]) -> list[list[Judgement | None]]:
+        result: list[list[Judgement | None]] = self._classifier.judge_round(items, self._cfg)
         return result
 
 

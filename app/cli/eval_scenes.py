@@ -49,6 +49,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-mask", action="store_true", help="detection only (mask_accuracy null; no classifier run)"
     )
+    parser.add_argument(
+        "--no-verify", action="store_true", help="count every detection (face verifier off, as before v3)"
+    )
+    parser.add_argument(
+        "--mask-model",
+        choices=("default", "noncommercial"),
+        default="default",
+        help="bundled mask model (noncommercial: the opt-in model trained on CC BY-NC-SA data)",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -70,9 +79,15 @@ def main(args: argparse.Namespace) -> int:
     from models.face_detector import create_detector  # heavy (mediapipe), only when really evaluating
 
     detector = create_detector(args.preset, min_score=args.min_score)
-    classify = None if args.no_mask else _mask_judge()
+    judge = None if args.no_mask else _MaskJudge(args.mask_model, verify=not args.no_verify)
     try:
-        report = evaluate(scenes, detector.detect, classify, progress=_progress(len(scenes)))
+        report = evaluate(
+            scenes,
+            detector.detect,
+            judge.classify if judge else None,
+            progress=_progress(len(scenes)),
+            verify=judge.verify if judge and judge.has_verifier and judge.verifying else None,
+        )
         report.problems[:0] = problems
         report.extra = {
             "preset": args.preset,
@@ -151,6 +166,12 @@ def format_table(report: ScenesReport) -> str:
     lines.append(
         f"time: {ms:.1f} ms per image, {data.get('ms_per_720p')} ms per 720p frame" if ms else "time: -"
     )
+    if data["verifier"]:
+        lost = data["verifier_recall_lost"]
+        lines.append(
+            f"counted faces (face verifier on): {report.counted}, precision {_pct(data['counted_precision'])}; "
+            f"real faces dropped by the verifier: {report.matched_dropped} ({_pct(lost)} of matched)"
+        )
     mask = data["mask_accuracy"]
     lines.append(
         f"mask accuracy (faces >= 32 px): {_pct(mask) if mask is not None else 'n/a (no mask classifier)'}"
@@ -162,14 +183,26 @@ def format_table(report: ScenesReport) -> str:
     return "\n".join(lines)
 
 
-def _mask_judge() -> Any:
-    """The run-time mask path (crop, quality gate, classifier) as eval's ``classify`` callback."""
-    from app.config import AnalysisConfig
-    from models.mask_classifier import MaskClassifier
+class _MaskJudge:
+    """The run-time mask path (crop, quality gate, verifier, classifier): one batched call per image,
+    shared by eval's ``verify`` and ``classify`` callbacks."""
 
-    classifier, cfg = MaskClassifier(), AnalysisConfig()
+    def __init__(self, choice: str, verify: bool = True) -> None:
+        from app.config import AnalysisConfig
+        from models.mask_classifier import MaskClassifier
 
-    def classify(image: Any, detections: Any) -> list[Any]:
-        return [state for state, _ in classifier.classify_faces(image, detections, cfg)]
+        self._clf, self._cfg = MaskClassifier(choice=choice), AnalysisConfig()
+        self.has_verifier = bool(self._clf.has_verifier)
+        self._verify = self.verifying = verify
+        self._last: tuple[int, list[Any]] | None = None
 
-    return classify
+    def _judged(self, image: Any, detections: Any) -> list[Any]:
+        if self._last is None or self._last[0] != id(image):
+            self._last = (id(image), self._clf.judge_round([(image, detections)], self._cfg, self._verify)[0])
+        return self._last[1]
+
+    def verify(self, image: Any, detections: Any) -> list[bool]:
+        return [j is not None for j in self._judged(image, detections)]
+
+    def classify(self, image: Any, detections: Any) -> list[Any]:
+        return [j[0] if j is not None else None for j in self._judged(image, detections)]

@@ -35,15 +35,36 @@ def _colour(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(f, 0, 255).astype(np.uint8)
 
 
-def _degrade(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _motion_blur(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    n = int(rng.integers(3, 8))
+    k = np.zeros((n, n), np.float32)
+    k[n // 2, :] = 1.0 / n
+    m = cv2.getRotationMatrix2D((n / 2 - 0.5, n / 2 - 0.5), float(rng.uniform(0, 180)), 1.0)
+    k = cv2.warpAffine(k, m, (n, n))
+    return cv2.filter2D(img, -1, k / max(float(k.sum()), 1e-6))
+
+
+def _low_light(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Dark CCTV frame: gamma, gain down, then sensor noise (stronger in the dark)."""
+    f = (img.astype(np.float32) / 255.0) ** rng.uniform(1.2, 2.2) * rng.uniform(0.35, 0.8) * 255.0
+    f += rng.normal(0, rng.uniform(3, 10), img.shape)
+    return np.clip(f, 0, 255).astype(np.uint8)
+
+
+def degrade(img: np.ndarray, rng: np.random.Generator, small: tuple[int, int] = (16, 49)) -> np.ndarray:
+    """CCTV degradations: down-scaling to a small face and back, motion/defocus blur, low light, JPEG, noise."""
     s = img.shape[0]
-    if rng.random() < 0.4:  # small faces: a CCTV face of 12-40 px scaled up to the crop size
-        n = int(rng.integers(12, 41))
+    if rng.random() < 0.5:  # small faces: a CCTV face of 16-48 px scaled up to the crop size
+        n = int(rng.integers(*small))
         img = cv2.resize(cv2.resize(img, (n, n), interpolation=cv2.INTER_AREA), (s, s))
     if rng.random() < 0.15:
         img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.5, 1.5))
-    if rng.random() < 0.2:
-        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(25, 80))])
+    if rng.random() < 0.15:
+        img = _motion_blur(img, rng)
+    if rng.random() < 0.15:
+        img = _low_light(img, rng)
+    if rng.random() < 0.3:
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(20, 80))])
         if ok:
             img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     if rng.random() < 0.15:
@@ -137,4 +158,4 @@ def augment(
         img = img[:, ::-1]
     img = _affine(np.ascontiguousarray(img), rng)
     img = _colour(img, rng)
-    return _degrade(img, rng)
+    return degrade(img, rng)

@@ -24,9 +24,12 @@ def _block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
 
 
 class MaskNet(nn.Module):
-    """Input: (N, 3, 64, 64) float32 BGR in 0..255. Output: (N, 3) probabilities (mask, no_mask, incorrect)."""
+    """Input: (N, 3, 64, 64) float32 BGR in 0..255. Output: (N, classes) probabilities (mask, no_mask,
+    incorrect and, with 4 classes, not_face: the face verifier)."""
 
-    def __init__(self, widths: tuple[int, ...] = DEFAULT_WIDTHS, dropout: float = 0.2) -> None:
+    def __init__(
+        self, widths: tuple[int, ...] = DEFAULT_WIDTHS, dropout: float = 0.2, classes: int = 4
+    ) -> None:
         super().__init__()
         w = widths
         self.features = nn.Sequential(
@@ -39,7 +42,7 @@ class MaskNet(nn.Module):
             nn.MaxPool2d(2),  # 4x4
             _block(w[3], w[4]),
         )
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(w[4], 3))
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(w[4], classes))
         self.export_probs = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

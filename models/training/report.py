@@ -1,7 +1,8 @@
 """Figures for the model card, measured with the exported ONNX model on the cached run-time crops.
 
-The quality gate and the confidence threshold are the station's defaults (``AnalysisConfig()``);
-'uncertain' counts as wrong in every accuracy.
+The quality gate and the confidence threshold are the station's defaults (``AnalysisConfig()``) with the
+model's own per-size calibration; 'uncertain' counts as wrong in every accuracy. With a verifier model the
+``not_face`` figures are measured too (mined negatives of the split against its detected real faces).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def predict(clf: MaskClassifier, arrays: dict[str, np.ndarray], idx: np.ndarray,
         gate = judge_scores(
             float(arrays["face_px"][i]), float(arrays["blur"][i]), float(arrays["turn"][i]), cfg
         )
-        if gate is not None or probs[k].max() < cfg.min_mask_confidence:
+        if gate is not None or probs[k].max() < clf.min_confidence(float(arrays["face_px"][i]), cfg):
             pred[k] = UNCERTAIN
     return pred, probs
 
@@ -102,6 +103,8 @@ def evaluate(model: Path, data: dict[str, dict[str, np.ndarray]], split: str = "
     out["scenes_detect_rate"] = float(sc["detected"][all_faces].mean())
     out["scenes_detect_rate32"] = float(sc["detected"][all_faces & (sc["gt_px"] >= 32)].mean())
     out["occluders"] = occluder_check(clf, m, split)
+    out["verifier"] = verifier_check(clf, data, split)
+    out["reliability"], out["by_size"] = reliability(clf, data, split, cfg)
     out["ms_per_face"] = benchmark_ms_per_face(clf, batch=16, repeats=200)
     return out
 
@@ -128,6 +131,73 @@ def occluder_check(
         out[paint.__name__] = (float((pred == 1).mean()), float((pred == 0).mean()))
     out["none"] = (float((clf.classify([m["crops"][i] for i in idx]).argmax(axis=1) == 1).mean()), 0.0)
     return out
+
+
+def verifier_check(
+    clf: MaskClassifier, data: dict[str, dict[str, np.ndarray]], split: str
+) -> dict[str, float]:
+    """Share of the split's mined not-face boxes rejected, and of its detected real faces wrongly rejected."""
+    if not clf.has_verifier or "not_face" not in data:
+        return {}
+    nf = data["not_face"]
+    out: dict[str, float] = {"threshold": clf.not_face_threshold}
+    for kind in ("scene", "clip"):
+        sel = (nf["split"] == split) & (nf["kind"] == kind)
+        p = clf.classify_full(list(nf["crops"][sel]))[:, 3] if sel.any() else np.zeros(0)
+        out[f"rejected_{kind}"] = float((p >= clf.not_face_threshold).mean()) if len(p) else float("nan")
+        out[f"n_{kind}"] = float(len(p))
+    for source in ("mask", "mask_scenes"):
+        a = data[source]
+        sel = (a["split"] == split) & a["detected"]
+        p = clf.classify_full(list(a["crops"][sel]))[:, 3]
+        out[f"faces_lost_{source}"] = float((p >= clf.not_face_threshold).mean()) if len(p) else float("nan")
+        out[f"n_faces_{source}"] = float(len(p))
+    return out
+
+
+CONF_BINS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0001)
+SIZE_BINS = (("< 32 px", 0.0, 32.0), ("32-64 px", 32.0, 64.0), (">= 64 px", 64.0, 1e9))
+
+
+def reliability(
+    clf: MaskClassifier, data: dict[str, dict[str, np.ndarray]], split: str, cfg: AnalysisConfig
+) -> tuple[list[tuple[str, int, float, float]], list[tuple[str, int, float, float, float]]]:
+    """Accuracy vs. confidence (real detected faces of the split, gate passed, before the confidence gate)
+    and accuracy/uncertain per face size (real detected scene faces plus degraded copies of the face crops
+    shrunk to 16-31 and 32-63 px; uncertain counts wrong)."""
+    from models.training.calibrate import validation_faces
+
+    v = validation_faces(data, ("mask", "mask_scenes"), split=split, seed=11)
+    probs = np.concatenate(
+        [clf.classify(list(v["crops"][s : s + 512])) for s in range(0, len(v["crops"]), 512)]
+    )
+    top, right = probs.max(axis=1), probs.argmax(axis=1) == v["label"]
+    rel = []
+    for lo, hi in zip(CONF_BINS[:-1], CONF_BINS[1:], strict=True):
+        sel = v["passes"] & (top >= lo) & (top < hi)
+        n = int(sel.sum())
+        rel.append(
+            (
+                f"{lo:.2f}-{min(hi, 1.0):.2f}",
+                n,
+                float(top[sel].mean()) if n else float("nan"),
+                float(right[sel].mean()) if n else float("nan"),
+            )
+        )
+    judged = v["passes"] & np.array(
+        [t >= clf.min_confidence(float(px), cfg) for t, px in zip(top, v["face_px"], strict=True)]
+    )
+    sizes = []
+    for name, lo, hi in SIZE_BINS:
+        sel = (v["face_px"] >= lo) & (v["face_px"] < hi)
+        n = int(sel.sum())
+        if not n:
+            continue
+        acc = float((right & judged)[sel].mean())
+        unc = float((~judged)[sel].mean())
+        wrong = float((~right & judged)[sel].mean())
+        sizes.append((name, n, acc, unc, wrong))
+    return rel, sizes
 
 
 def pct(x: float) -> str:

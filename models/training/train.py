@@ -1,11 +1,16 @@
 """Train the mask classifier from ../shared/data and export it (dev-only; needs the ``train`` extra).
 
     python -m models.training.train                  # build crop cache, train, export, evaluate, write card
+    python -m models.training.train --with-synthetic # the opt-in non-commercial model (mask_classifier_nc.onnx)
     python -m models.training.train --epochs 2 --out /tmp/m.onnx --no-card   # a quick smoke run
 
 One MaskNet is trained per seed in ``--seeds``; with several, the exported graph averages their
 probabilities (an ensemble). Deterministic for given seeds, data and thread count (CPU). Writes ``models/mask_classifier.onnx``, its
 line in ``models/SHA256SUMS`` and ``models/MODEL_CARD.md``.
+
+The default model is trained only on sources whose licence allows commercial use (``COMMERCIAL_SOURCES``);
+``--with-synthetic`` adds MaskedFace-Net (CC BY-NC-SA 4.0) and writes the opt-in ``mask_classifier_nc.onnx``.
+A fourth class, ``not_face`` (mined by ``models.training.negatives``), makes the network a face verifier.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import torch
 from torch import nn
 
 from models.face_crop import CROP_SIZE
+from models.training import negatives
 from models.training.augment import augment
 from models.training.data import CLASSES, load_or_build
 from models.training.net import DEFAULT_WIDTHS, MaskEnsemble, MaskNet
@@ -28,25 +34,45 @@ REPO = Path(__file__).resolve().parents[2]
 MIN_TRAIN_PX = 10  # annotated scene faces smaller than this are noise, not training data
 OPSET = 17
 SEEDS = (0,)  # one network per seed; several are averaged in the exported graph
+N_CLASSES = len(CLASSES) + 1  # + not_face
+LICENCES = {
+    "mask": "MIT (chandrikadeb7/Face-Mask-Detection)",
+    "mask_scenes": "CC0 1.0 (Kaggle andrewmvd Face Mask Detection)",
+    "not_face": "CC0 1.0 scenes + project test clips (background only; see negatives.py)",
+    "mask_synthetic": "CC BY-NC-SA 4.0, NON-COMMERCIAL (MaskedFace-Net)",
+}
+COMMERCIAL_SOURCES = ("mask", "mask_scenes", "not_face")
+NONCOMMERCIAL_SOURCES = ("mask_synthetic",)
+
+
+def sources_for(with_synthetic: bool) -> tuple[str, ...]:
+    return COMMERCIAL_SOURCES + (NONCOMMERCIAL_SOURCES if with_synthetic else ())
 
 
 def training_set(
-    data: dict[str, dict[str, np.ndarray]], split: str, scene_weight: float = 1.0
+    data: dict[str, dict[str, np.ndarray]],
+    split: str,
+    scene_weight: float = 1.0,
+    sources: tuple[str, ...] = COMMERCIAL_SOURCES,
 ) -> dict[str, np.ndarray]:
     parts = []
     for source, a in data.items():
+        if source not in sources:
+            continue
         keep = a["split"] == split
         if source == "mask_scenes":
             keep &= a["gt_px"] >= MIN_TRAIN_PX
         part = {k: a[k][keep] for k in ("crops", "label", "mouth")}
-        part["weight"] = np.full(int(keep.sum()), scene_weight if source == "mask_scenes" else 1.0)
+        part["weight"] = np.full(
+            int(keep.sum()), scene_weight if source in ("mask_scenes", "not_face") else 1.0
+        )
         parts.append(part)
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
 def batches(ts: dict[str, np.ndarray], rng: np.random.Generator, batch: int, occlude_p: float):
     labels = ts["label"]
-    counts = np.bincount(labels, minlength=3).astype(np.float64)
+    counts = np.maximum(np.bincount(labels, minlength=N_CLASSES), 1).astype(np.float64)
     w = (1.0 / counts[labels]) ** 0.6  # rarer classes (incorrect) seen more often, not fully balanced
     w = w * ts["weight"]  # real CCTV-like scene faces count more
     order = rng.choice(len(labels), size=len(labels), replace=True, p=w / w.sum())
@@ -72,9 +98,12 @@ def accuracy(model: nn.Module, ts: dict[str, np.ndarray]) -> float:
 def train(data: dict[str, dict[str, np.ndarray]], args: argparse.Namespace, seed: int) -> MaskNet:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    ts, vs = training_set(data, "train", args.scene_weight), training_set(data, "val")
-    print(f"train {np.bincount(ts['label'], minlength=3)}  val {np.bincount(vs['label'], minlength=3)}")
-    model = MaskNet(tuple(args.widths))
+    src = sources_for(args.with_synthetic)
+    ts, vs = training_set(data, "train", args.scene_weight, src), training_set(data, "val", 1.0, src)
+    print(
+        f"train {np.bincount(ts['label'], minlength=N_CLASSES)}  val {np.bincount(vs['label'], minlength=N_CLASSES)}"
+    )
+    model = MaskNet(tuple(args.widths), classes=N_CLASSES)
     steps = args.epochs * ((len(ts["label"]) + args.batch - 1) // args.batch)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=5e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps, pct_start=0.15)
@@ -118,7 +147,9 @@ def export(model: MaskNet | MaskEnsemble, out: Path) -> None:
     import onnx
 
     m = onnx.load(str(out))
-    m.doc_string = f"Vigil mask classifier: {', '.join(CLASSES)} probabilities for 64x64 BGR face crops"
+    m.doc_string = (
+        f"Vigil mask classifier: {', '.join(CLASSES)}, not_face probabilities for 64x64 BGR face crops"
+    )
     onnx.checker.check_model(m)
     onnx.save(m, str(out))
 
@@ -137,7 +168,14 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m models.training.train", description=__doc__)
     p.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     p.add_argument("--cache", type=Path, default=REPO / ".work" / "mask_crops")
-    p.add_argument("--out", type=Path, default=REPO / "models" / "mask_classifier.onnx")
+    p.add_argument(
+        "--out", type=Path, default=None, help="default: models/mask_classifier.onnx (_nc with synthetic)"
+    )
+    p.add_argument(
+        "--with-synthetic",
+        action="store_true",
+        help="also train on mask_synthetic (CC BY-NC-SA 4.0, NON-COMMERCIAL): the opt-in model",
+    )
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=4e-3)
@@ -149,22 +187,40 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-card", action="store_true", help="do not write MODEL_CARD.md / SHA256SUMS")
     p.add_argument("--eval-only", action="store_true", help="evaluate --out and write the card, no training")
     args = p.parse_args(argv)
+    if args.out is None:
+        name = "mask_classifier_nc.onnx" if args.with_synthetic else "mask_classifier.onnx"
+        args.out = REPO / "models" / name
     torch.set_num_threads(args.threads)
     t0 = time.monotonic()
     data = load_or_build(args.data, args.cache)
+    data["not_face"] = negatives.load_or_build(args.data, args.cache)
+    from models.training import calibrate
+
+    sources = sources_for(args.with_synthetic)
     if not args.eval_only:
         nets = [train(data, args, seed) for seed in args.seeds]
         export(nets[0] if len(nets) == 1 else MaskEnsemble(nets), args.out)
-        print(f"exported {args.out} after {time.monotonic() - t0:.0f} s", flush=True)
-    from models.training import card, report
+        seconds = time.monotonic() - t0
+        print(f"exported {args.out} after {seconds:.0f} s", flush=True)
+        meta = calibrate.calibrate(args.out, data, sources)
+        meta["training_sources"] = ", ".join(sources)
+        meta["training_licences"] = "; ".join(f"{s}: {LICENCES[s]}" for s in sources)
+        meta["commercial_use"] = "no" if args.with_synthetic else "yes"
+        meta["training_seconds"] = f"{seconds:.0f}"
+        calibrate.write_metadata(args.out, meta)
+        print(f"calibrated: {meta}", flush=True)
+    from models.training import report
 
     results = report.evaluate(args.out, data, "test")
     for line in report.summary_lines(results):
         print(line)
-    if not args.no_card and args.out.resolve() == (REPO / "models" / "mask_classifier.onnx").resolve():
+    models_dir = (REPO / "models").resolve()
+    if not args.no_card and args.out.resolve().parent == models_dir:
         update_sums(args.out)
-        seconds = None if args.eval_only else time.monotonic() - t0
-        card.write(REPO / "models" / "MODEL_CARD.md", data, results, args, seconds)
+        calibrate.write_manifest(args.out, sources, {s: LICENCES[s] for s in sources}, data)
+        from models.training import card
+
+        card.write_all(data, card.present_models())
     return 0
 
 
