@@ -14,6 +14,7 @@ from app.__main__ import main as vigil
 from app.clips.export import Exporter, ExportRequest
 from app.clips.index import all_segments
 from app.clips.manifest import sha256_file, sign_manifest, write_json
+from app.clips.naming import utc_iso
 from app.security.station_key import PRIVATE_NAME, key_dir, load_or_create
 from app.store import StoreReader
 from tests.integration.test_clips_support import make_h264, needs_ffmpeg, record_file
@@ -64,12 +65,16 @@ def test_export_verifies_on_another_machine_with_only_the_public_key(
 
 
 def test_export_audit_names_the_signing_key(recorded, tmp_path: Path) -> None:
-    db_path = recorded[0]
-    manifest = _export(recorded, tmp_path / "out")
-    fp = json.loads(manifest.read_text())["signature"]["fingerprint"]
+    db_path, rec, t0, t1 = recorded
+    out = tmp_path / "out"
+    argv = ["export", "--camera", "cam1", "--from", utc_iso(t0), "--to", utc_iso(t1), "--out", str(out),
+            "--reason", "police request", "--case", "SIGN/1", "--db", str(db_path), "--recordings", str(rec)]  # fmt: skip
+    assert vigil(argv) == 0
+    [folder] = list(out.iterdir())
+    fp = json.loads((folder / "manifest.json").read_text())["signature"]["fingerprint"]
     with StoreReader(db_path) as reader:
-        rows = [r for r in reader.audit_rows() if r.action == "export"]
-    assert rows and rows[-1].details["signed_by"] == fp
+        rows = [r for r in reader.audit_rows() if r.action == "export" and r.details.get("case_ref") == "SIGN/1"]
+    assert len(rows) == 1 and rows[0].details["signed_by"] == fp
 
 
 def _forge_video(manifest: Path) -> dict:
