@@ -135,6 +135,7 @@ class LiveStation:
 
     def start(self) -> LiveStation:
         self.writer.start()
+        self.station_key = ensure_station_key(self.writer.call)
         for site in self._config.sites:
             self.writer.submit(SiteRecord.from_config(site))
         if self.runner is not None:
@@ -153,6 +154,7 @@ class LiveStation:
         self._chores = [
             PeriodicTask("retention-purge", lambda: self.writer.call(lambda db: purge_older_than(db, days))),
             PeriodicTask("watchlist-expiry", lambda: self.writer.call(purge_expired)),
+            audit_head_task(self.writer.call),
         ]
         for chore in self._chores:
             chore.start()

@@ -34,10 +34,11 @@ from app.clips.index import (
     segments_between,
 )
 from app.clips.keep import KeepTarget, event_of_track, find_person, keep_target
-from app.clips.manifest import MANIFEST_NAME, SUMMARY_NAME, file_entry, sha256_file, write_json
+from app.clips.manifest import MANIFEST_NAME, SUMMARY_NAME, file_entry, sha256_file, sign_manifest, write_json
 from app.clips.naming import inside, safe_component, utc_iso, utc_stamp
 from app.clips.summary import ExportRecord, manifest_data, summary_text
 from app.errors import UserError
+from app.security.station_key import StationKey, load_or_create
 from app.store.db import connect_readonly
 
 log = logging.getLogger("vigil.clips")
@@ -110,13 +111,22 @@ class Exporter:
         *,
         camera_names: Mapping[str, str] | None = None,
         models: AnalysisModels | None = None,
+        signer: StationKey | None = None,
     ) -> None:
-        """``models``: detector and mask model for blurring and overlays (default: ``default_models()``)."""
+        """``models``: detector and mask model for blurring and overlays (default: ``default_models()``);
+        ``signer``: the key that signs manifests (default: the station key, created if absent)."""
         self.db_path = db_path
         self.recordings_dir = recordings_dir
         self.audit = audit
         self.camera_names = dict(camera_names or {})
         self.models = models
+        self._signer = signer
+
+    @property
+    def signer(self) -> StationKey:
+        if self._signer is None:
+            self._signer = load_or_create()[0]
+        return self._signer
 
     def run(
         self,
@@ -142,6 +152,7 @@ class Exporter:
             **_request_details(request),
             "folder": str(result.folder),
             "manifest_sha256": result.manifest_sha256,
+            "signed_by": self.signer.public.fingerprint,
             "files": hashes,
             "gaps": [[cid, g.start, g.end] for cid, g in result.gaps],
         }
@@ -166,6 +177,7 @@ class Exporter:
         cancel: threading.Event | None,
     ) -> ExportResult:
         plan, target = self._plan(req)
+        signer = self.signer  # before any work: a damaged key fails the export up front
         if target is not None:
             req = dataclasses.replace(req, keep_event=target.event_id)
         out_dir = _prepare_out_dir(req.out_dir)
@@ -182,7 +194,7 @@ class Exporter:
             record = ExportRecord(req, user, created, cams, entries, self.camera_names)
             (part / SUMMARY_NAME).write_text(summary_text(record), encoding="utf-8")
             entries.append(file_entry(part / SUMMARY_NAME, part))
-            manifest = manifest_data(dataclasses.replace(record, entries=tuple(entries)))
+            manifest = sign_manifest(manifest_data(dataclasses.replace(record, entries=tuple(entries))), signer)
             write_json(part / MANIFEST_NAME, manifest)
             part.rename(final)
         except BaseException:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import UserError
+from app.security.station_key import PublicKey, StationKey
 
 MANIFEST_NAME = "manifest.json"
 SUMMARY_NAME = "summary.txt"
@@ -114,3 +116,66 @@ def verify_manifest(path: Path) -> VerifyReport:
         if p.is_file() and rel not in listed:
             checks.append(FileCheck(rel, "unexpected", "not listed in the manifest"))
     return VerifyReport(path, tuple(checks))
+
+
+# -- signatures ---------------------------------------------------------------------------------------------
+SIGNATURE_KEY = "signature"
+SIGNATURE_ALG = "ed25519"
+
+
+def canonical_bytes(data: dict[str, Any]) -> bytes:
+    """What is signed: the manifest without its ``signature`` block, as sorted compact UTF-8 JSON."""
+    body = {k: v for k, v in data.items() if k != SIGNATURE_KEY}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def sign_manifest(data: dict[str, Any], key: StationKey) -> dict[str, Any]:
+    """``data`` plus a ``signature`` block: algorithm, the station's public key, its fingerprint, the value."""
+    pub = key.public
+    value = base64.b64encode(key.sign(canonical_bytes(data))).decode("ascii")
+    return {
+        **data,
+        SIGNATURE_KEY: {
+            "algorithm": SIGNATURE_ALG,
+            "public_key": pub.b64,
+            "fingerprint": pub.fingerprint,
+            "value": value,
+        },
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureCheck:
+    status: str  # "valid", "unsigned", "invalid"
+    fingerprint: str = ""  # of the key that signed (valid) or claims to have signed (invalid)
+    expected: bool | None = None  # signer is the expected station (None: no expected key given)
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Signed, intact, and (when an expected key was given) by that key."""
+        return self.status == "valid" and self.expected is not False
+
+
+def check_signature(data: dict[str, Any], expected_fp: str | None = None) -> SignatureCheck:
+    """Check the manifest's own signature, then whether its signer has fingerprint ``expected_fp``."""
+    block = data.get(SIGNATURE_KEY)
+    if not isinstance(block, dict):
+        expected = None if expected_fp is None else False
+        return SignatureCheck("unsigned", "", expected, "the manifest carries no signature")
+    if block.get("algorithm") != SIGNATURE_ALG:
+        return SignatureCheck("invalid", "", False, f"unknown signature algorithm {block.get('algorithm')!r}")
+    try:
+        pub = PublicKey.from_b64(str(block.get("public_key", "")))
+        value = base64.b64decode(str(block.get("value", "")), validate=True)
+    except (UserError, ValueError) as exc:
+        return SignatureCheck("invalid", "", False, f"damaged signature block: {exc}")
+    fp = pub.fingerprint
+    if block.get("fingerprint") != fp:
+        return SignatureCheck("invalid", fp, False, "the fingerprint in the manifest does not match its key")
+    if not pub.verify(value, canonical_bytes(data)):
+        return SignatureCheck(
+            "invalid", fp, False, "the signature does not match the manifest: it was edited after signing"
+        )
+    expected = None if expected_fp is None else (fp == expected_fp)
+    return SignatureCheck("valid", fp, expected)
