@@ -30,6 +30,7 @@ from app.clips.station_media import StationMedia
 from app.config import CameraConfig, StationConfig
 from app.domain import CameraStatus, CaptureStats, Event, EventKind, Frame, FrameResult, Health, TrackSummary
 from app.housekeeping import PeriodicTask
+from app.security.station_start import audit_head_task, ensure_station_key
 from app.station_api import StationListener
 from app.store.live_ticker import LiveTicker
 from app.store.records import CameraRecord, SiteRecord, TrackUpdate

@@ -106,7 +106,7 @@ def main(args: argparse.Namespace) -> int:
 def _live(args: argparse.Namespace, scenes: list[Scene], problems: list[Any]) -> int:
     from app.analysis.live_eval import LivePlan, evaluate_live
 
-    classify = None if args.no_mask else _mask_judge()
+    classify = None if args.no_mask else _MaskJudge(args.mask_model, verify=not args.no_verify).classify
     report = evaluate_live(scenes, LivePlan(args.live), classify, progress=_progress(len(scenes)))
     report.problems[:0] = problems
     report.extra["preset"] = f"scheduled (live {args.live})"

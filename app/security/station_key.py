@@ -94,12 +94,12 @@ class PublicKey:
             raise UserError(f"cannot read public key file {path}: {getattr(exc, 'strerror', None) or exc}") from exc
         if "BEGIN PUBLIC KEY" in text:
             try:
-                key = serialization.load_pem_public_key(text.encode("ascii"))
+                pem_key = serialization.load_pem_public_key(text.encode("ascii"))
             except ValueError as exc:
                 raise UserError(f"{path} is not a readable PEM public key: {exc}") from exc
-            if not isinstance(key, Ed25519PublicKey):
+            if not isinstance(pem_key, Ed25519PublicKey):
                 raise UserError(f"{path} is not an Ed25519 key")
-            return PublicKey(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+            return PublicKey(pem_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
         parts = text.split()
         if len(parts) < 2 or parts[0] != PUB_HEADER:
             raise UserError(
