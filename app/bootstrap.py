@@ -109,7 +109,9 @@ class LiveStation:
         self._health_rules = CameraHealthRules()
         self.errors: list[str] = []
         self.result_observers: list[Callable[[FrameResult], None]] = []  # called on the analysis thread
-        self.writer = StoreWriter(self._db_path, on_error=self._on_store_error)
+        self.writer = StoreWriter(
+            self._db_path, on_error=self._on_store_error, relink_s=config.analysis.lost_track_s
+        )
         self.runner: AnalysisRunner | None = self._make_runner()
         self.ticker = LiveTicker(self.writer.submit)
         self.add_listener(self.ticker.on_item)
@@ -302,17 +304,28 @@ class LiveStation:
             observer(out.result)
         for event in out.events:
             self._record_event(event)
+        if out.open:
+            self._on_ended(out.open, still_open=True)
         if out.ended:
             self._on_ended(out.ended)
 
-    def _on_ended(self, summaries: tuple[TrackSummary, ...]) -> None:
+    def _on_ended(self, summaries: tuple[TrackSummary, ...], still_open: bool = False) -> None:
+        """Store ended tracks, or checkpoints of open ones (``still_open``: counted now, so a crash keeps
+        them; the final update of the same track updates the same row)."""
         for s in summaries:
             feed = self._feeds.get(s.camera_id)
             if feed is not None:
                 feed.track_ids.add(s.track_id)
             self.writer.submit(
                 TrackUpdate(
-                    s.camera_id, s.track_id, s.first_seen, s.last_seen, s.best_face_px, s.verdict, s.frames
+                    s.camera_id,
+                    s.track_id,
+                    s.first_seen,
+                    s.last_seen,
+                    s.best_face_px,
+                    s.verdict,
+                    s.frames,
+                    open=still_open,
                 )
             )
 

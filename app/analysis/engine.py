@@ -79,6 +79,7 @@ class AnalysisOutput:
     result: FrameResult
     events: tuple[Event, ...] = ()
     ended: tuple[TrackSummary, ...] = ()
+    open: tuple[TrackSummary, ...] = ()  # checkpoint of tracks still in view (every ``checkpoint_s``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,7 @@ class AnalysisEngine:
         self.mask_error: str | None = None
         self.match_error: str | None = None
         self._trackers: dict[str, FaceTracker] = {}
+        self._checkpoint_at: dict[str, float] = {}  # camera -> monotonic time of its last checkpoint
 
     def _ensure_models(self) -> FaceDetector:
         if self._detector is None:
@@ -157,6 +159,7 @@ class AnalysisEngine:
         out: list[TrackSummary] = []
         for cid in ids:
             tracker = self._trackers.pop(cid, None)
+            self._checkpoint_at.pop(cid, None)
             if tracker:
                 out.extend(self._summary(cid, t) for t in tracker.finish() if tracker.is_person(t))
         return tuple(out)
@@ -213,7 +216,28 @@ class AnalysisEngine:
             scan_coverage=self._coverage(frame.camera_id),
         )
         ended = tuple(self._summary(frame.camera_id, t) for t in step.ended if tracker.is_person(t))
-        return AnalysisOutput(result, tuple(events), ended)
+        return AnalysisOutput(result, tuple(events), ended, self._checkpoint(frame, tracker))
+
+    def _checkpoint(self, frame: Frame, tracker: FaceTracker) -> tuple[TrackSummary, ...]:
+        """Every ``checkpoint_s``: the tracks in view that are surely people (seen ``min_hits`` times and
+        moved, so never a poster later) and changed since their last checkpoint."""
+        every = self._parts.tracker.checkpoint_s
+        now = frame.captured_mono
+        last = self._checkpoint_at.get(frame.camera_id)
+        if every <= 0 or (last is not None and now - last < every):
+            return ()
+        self._checkpoint_at[frame.camera_id] = now
+        static_rules = self._parts.tracker.person.static_after_s > 0
+        out: list[TrackSummary] = []
+        for track in tracker.tracks.values():
+            if not tracker.is_person(track) or (static_rules and not track.data.get("moved")):
+                continue
+            summary = self._summary(frame.camera_id, track)
+            mark = (summary.last_seen, summary.verdict)
+            if track.data.get("checkpoint") != mark:
+                track.data["checkpoint"] = mark
+                out.append(summary)
+        return tuple(out)
 
     def _coverage(self, camera_id: str) -> float | None:
         coverage = getattr(self._detector, "coverage", None)

@@ -18,6 +18,7 @@ class TrackerOptions:
     centroid_max: float = 1.0  # fallback: centre distance below this many face sizes (+1 per second unseen)
     lost_after_s: float = 4.0  # a track unseen this long has ended (detections of small faces come and go)
     min_hits: int = 2  # a track with fewer detections is noise and is not counted as a person
+    checkpoint_s: float = 2.0  # open tracks are stored this often, so a crash keeps the people in view; 0: off
     person: PersonRules = field(default_factory=PersonRules)  # posters and signs are not people
 
 

@@ -6,12 +6,11 @@ import json
 import math
 import sqlite3
 import time
-from typing import Any
 
 from sqlite_utils import Database
 
 from app.domain import CameraStatus, Event
-from app.store import compliance
+from app.store import compliance, track_store
 from app.store.audit import AuditLog
 from app.store.records import CameraRecord, EventAck, LiveTick, SiteRecord, TrackUpdate
 
@@ -19,8 +18,9 @@ Item = Event | CameraStatus | TrackUpdate | SiteRecord | CameraRecord | EventAck
 ITEM_TYPES = (Event, CameraStatus, TrackUpdate, SiteRecord, CameraRecord, EventAck, LiveTick)
 
 
-def write_item(db: Database, item: Item, run_id: int) -> None:
-    """Write one item inside the caller's open transaction."""
+def write_item(db: Database, item: Item, run_id: int, relink_s: float = 0.0) -> None:
+    """Write one item inside the caller's open transaction. ``relink_s``: a new track first seen this soon
+    after a crash-closed track's last sighting continues it (``track_store``)."""
     conn = db.conn
     now = time.time()
     if isinstance(item, Event):
@@ -37,12 +37,7 @@ def write_item(db: Database, item: Item, run_id: int) -> None:
             )
     elif isinstance(item, TrackUpdate):
         _ensure_camera(conn, item.camera_id, now)
-        params = _track_params(item, run_id)
-        before = compliance.track_contribution(conn, item, run_id)
-        conn.execute(_TRACK_UPSERT, params)
-        compliance.count_track(
-            conn, item.camera_id, before, compliance.track_contribution(conn, item, run_id)
-        )
+        track_store.write_track(conn, item, run_id, relink_s)
     elif isinstance(item, CameraStatus):
         _ensure_camera(conn, item.camera_id, now)
         conn.execute(
@@ -82,29 +77,6 @@ def _finite(x: float) -> float:
     return v
 
 
-def _track_params(t: TrackUpdate, run_id: int) -> tuple[Any, ...]:
-    return (
-        t.camera_id,
-        run_id,
-        int(t.track_id),
-        _finite(t.first_seen),
-        _finite(t.last_seen),
-        float(t.best_face_px),
-        t.verdict.value,
-        int(t.frames),
-    )
-
-
-_TRACK_UPSERT = """
-INSERT INTO tracks(camera_id, run_id, track_id, first_seen, last_seen, best_face_px, verdict, frames)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT(camera_id, run_id, track_id) DO UPDATE SET
-    first_seen = min(first_seen, excluded.first_seen),
-    last_seen = max(last_seen, excluded.last_seen),
-    best_face_px = max(best_face_px, excluded.best_face_px),
-    verdict = CASE WHEN excluded.verdict = 'unknown' THEN verdict ELSE excluded.verdict END,
-    frames = max(frames, excluded.frames)
-"""
 _SITE_UPSERT = """
 INSERT INTO sites(id, name, timezone, updated_at) VALUES (?, ?, ?, ?)
 ON CONFLICT(id) DO UPDATE SET name = excluded.name, timezone = excluded.timezone, updated_at = excluded.updated_at

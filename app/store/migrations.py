@@ -16,7 +16,7 @@ from sqlite_utils import Database
 
 from app.clips.schema import migrate_recordings
 from app.publish import outbox
-from app.store import bookmarks, compliance
+from app.store import bookmarks, compliance, track_store
 from app.store.errors import StoreError, describe_error
 
 log = logging.getLogger("vigil.store")
@@ -225,6 +225,11 @@ MIGRATIONS: list[Migration] = [
     ),
     Migration(9, "MQTT outbox (store-and-forward), filled by triggers in the writer's transaction", outbox.SCHEMA_SQL),
     Migration(10, "bookmarks and evidence locks", bookmarks.SCHEMA_SQL),
+    Migration(
+        11,
+        "crash-safe tracks: end reason (open / ended / crash), continuation after a restart, run end",
+        track_store.SCHEMA_SQL,
+    ),
 ]
 
 SCHEMA_VERSION: int = MIGRATIONS[-1].version

@@ -28,7 +28,7 @@ FROM events e
 LEFT JOIN cameras c ON c.id = e.camera_id
 LEFT JOIN tracks t ON t.camera_id = e.camera_id AND t.run_id = e.run_id AND t.track_id = e.track_id
 """
-_TRACK_COLS = "id, camera_id, run_id, track_id, first_seen, last_seen, best_face_px, verdict, frames"
+_TRACK_COLS = "id, camera_id, run_id, track_id, first_seen, last_seen, best_face_px, verdict, frames, end_reason"
 COUNTED_TABLES = (
     "sites",
     "cameras",
@@ -60,7 +60,7 @@ def _event_row(r: Sequence[Any]) -> EventRow:
 
 
 def _track_row(r: Sequence[Any]) -> TrackRow:
-    return TrackRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], MaskState(r[7]), r[8])
+    return TrackRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], MaskState(r[7]), r[8], r[9])
 
 
 class StoreReader:

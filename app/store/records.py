@@ -45,7 +45,9 @@ class CameraRecord:
 class TrackUpdate:
     """The current state of one tracked person. ``track_id`` is unique per camera per run only; the
     writer adds its run id, so (camera_id, run, track_id) names one person. Later updates merge in:
-    first_seen = min, last_seen/best_face_px/frames = max, verdict = newest unless UNKNOWN."""
+    first_seen = min, last_seen/best_face_px/frames = max, verdict = newest unless UNKNOWN. ``open``: a
+    checkpoint of a track still in view (crash-safe counting); the row is counted at once and the final
+    update of the same track moves it, never adds a second person."""
 
     camera_id: str
     track_id: int
@@ -54,6 +56,7 @@ class TrackUpdate:
     best_face_px: float = 0.0
     verdict: MaskState = MaskState.UNKNOWN
     frames: int = 0
+    open: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,26 @@ class TrackRow:
     best_face_px: float
     verdict: MaskState
     frames: int
+    end_reason: str = "ended"  # "open" (still in view, checkpointed), "ended", "crash" (run was killed)
+
+
+@dataclass(frozen=True, slots=True)
+class CrashRecovery:
+    """What a writer start found of earlier runs that ended without a clean stop (a kill, a power cut):
+    their open tracks were closed at their last checkpointed sighting and marked ``crash``."""
+
+    runs: tuple[int, ...] = ()
+    tracks: int = 0
+    last_seen: float | None = None  # newest sighting among those tracks
+
+    def message(self) -> str:
+        if not self.runs:
+            return ""
+        ids = ", ".join(str(r) for r in self.runs)
+        return (
+            f"previous run {ids} ended without a clean stop (crash or kill): {self.tracks} open track(s) "
+            "closed at their last checkpoint and marked as ended by a crash"
+        )
 
 
 @dataclass(frozen=True, slots=True)

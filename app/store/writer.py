@@ -29,7 +29,8 @@ from sqlite_utils import Database
 from app.store.db import open_db
 from app.store.errors import describe_error, is_item_error, store_error
 from app.store.items import ITEM_TYPES, Item, write_item
-from app.store.records import EventAck, WriterStats
+from app.store.records import CrashRecovery, EventAck, WriterStats
+from app.store.track_store import close_dead_runs, mark_stopped
 
 log = logging.getLogger("vigil.store")
 
@@ -62,6 +63,7 @@ class StoreWriter:
         max_batch: int = 500,
         on_error: Callable[[str], None] | None = None,
         max_pending: int = 100_000,
+        relink_s: float = 4.0,
     ) -> None:
         self.path = Path(path).expanduser()
         self.flush_interval_s = max(0.0, float(flush_interval_s))
@@ -82,6 +84,8 @@ class StoreWriter:
         self._thread: threading.Thread | None = None
         self._db: Database | None = None
         self.run_id = 0  # row in ``runs``; track ids are unique per (camera, run)
+        self.relink_s = max(0.0, float(relink_s))  # the lost-track time: a restart this fast continues tracks
+        self.recovered = CrashRecovery()  # what this start closed of runs that were killed
 
     # ----- caller side -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -92,6 +96,7 @@ class StoreWriter:
         try:
             cur = db.execute("INSERT INTO runs(started_at, pid) VALUES (?, ?)", [time.time(), os.getpid()])
             self.run_id = int(cur.lastrowid or 0)
+            self.recovered = close_dead_runs(db.conn, self.run_id)
         except sqlite3.Error as exc:
             db.close()
             raise store_error(exc, self.path) from exc
@@ -114,6 +119,10 @@ class StoreWriter:
             log.warning("store writer did not stop within %.1f s", timeout)
             return
         if self._db is not None:
+            try:
+                mark_stopped(self._db.conn, self.run_id)
+            except sqlite3.Error as exc:  # full disk: the next start closes this run as crashed
+                log.warning("could not mark run %d as stopped: %s", self.run_id, exc)
             self._db.close()
             self._db = None
 
@@ -281,7 +290,7 @@ class StoreWriter:
         conn.execute("BEGIN IMMEDIATE")
         try:
             for item in batch:
-                write_item(self._db, item, self.run_id)
+                write_item(self._db, item, self.run_id, self.relink_s)
             conn.execute("COMMIT")
         except BaseException:
             _rollback(conn)
