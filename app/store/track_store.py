@@ -124,6 +124,8 @@ def close_dead_runs(conn: sqlite3.Connection, run_id: int) -> CrashRecovery:
     if not dead:
         return CrashRecovery()
     marks = ",".join("?" * len(dead))
+    if conn.in_transaction:
+        conn.execute("COMMIT")
     conn.execute("BEGIN IMMEDIATE")
     try:
         n, newest = conn.execute(
@@ -154,6 +156,8 @@ def close_dead_runs(conn: sqlite3.Connection, run_id: int) -> CrashRecovery:
 def mark_stopped(conn: sqlite3.Connection, run_id: int) -> None:
     """A clean stop: the next start will not treat this run as crashed."""
     conn.execute("UPDATE runs SET ended = 'stopped', ended_at = ? WHERE id = ?", (time.time(), run_id))
+    if conn.in_transaction:
+        conn.execute("COMMIT")
 
 
 def _alive(pid: int) -> bool:
