@@ -9,7 +9,8 @@ At the next start, ``close_dead_runs`` marks the runs that ended without a clean
 tracks as ``crash`` (their ``last_seen`` is the last checkpointed sighting). A person still in view when the
 station comes back within the lost-track time is not a new visitor: the first new track of that camera
 whose first sighting follows a crash-closed track's last sighting by at most ``relink_s`` continues that row
-(one new track per crashed track, the most recent first), so the restart does not count them twice.
+(one new track per crashed track, the most recent first), so the restart does not count them twice; a
+continued row that is cut by a second crash can be continued again by the run after that.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ ORDER BY run_id = ? DESC LIMIT 1
 """
 _CANDIDATE = """
 SELECT id, first_seen, verdict, end_reason FROM tracks
-WHERE camera_id = ? AND end_reason = 'crash' AND cont_run IS NULL AND run_id < ?
+WHERE camera_id = ? AND end_reason = 'crash' AND run_id < ? AND (cont_run IS NULL OR cont_run < ?)
   AND last_seen <= ? + 0.5 AND last_seen >= ? - ?
 ORDER BY last_seen DESC LIMIT 1
 """
@@ -77,7 +78,7 @@ def write_track(conn: sqlite3.Connection, t: TrackUpdate, run_id: int, relink_s:
     tid = int(t.track_id)
     row = conn.execute(_FIND, (t.camera_id, run_id, tid, run_id, tid, run_id)).fetchone()
     if row is None and relink_s > 0:
-        row = conn.execute(_CANDIDATE, (t.camera_id, run_id, first, first, relink_s)).fetchone()
+        row = conn.execute(_CANDIDATE, (t.camera_id, run_id, run_id, first, first, relink_s)).fetchone()
         if row is not None:
             conn.execute("UPDATE tracks SET cont_run = ?, cont_track = ? WHERE id = ?", (run_id, tid, row[0]))
             log.info(
@@ -124,21 +125,22 @@ def close_dead_runs(conn: sqlite3.Connection, run_id: int) -> CrashRecovery:
     if not dead:
         return CrashRecovery()
     marks = ",".join("?" * len(dead))
+    where = f"(run_id IN ({marks}) OR cont_run IN ({marks}))"  # a continued track belongs to its newest run
     if conn.in_transaction:
         conn.execute("COMMIT")
     conn.execute("BEGIN IMMEDIATE")
     try:
         n, newest = conn.execute(
-            f"SELECT count(*), max(last_seen) FROM tracks WHERE end_reason = 'open' AND run_id IN ({marks})",
-            dead,
+            f"SELECT count(*), max(last_seen) FROM tracks WHERE end_reason = 'open' AND {where}",
+            dead + dead,
         ).fetchone()
         conn.execute(
-            f"UPDATE tracks SET end_reason = 'crash' WHERE end_reason = 'open' AND run_id IN ({marks})", dead
+            f"UPDATE tracks SET end_reason = 'crash' WHERE end_reason = 'open' AND {where}", dead + dead
         )
         ended_at: dict[int, Any] = {}
         for rid in dead:
             ended_at[rid] = conn.execute(
-                "SELECT max(last_seen) FROM tracks WHERE run_id = ?", (rid,)
+                "SELECT max(last_seen) FROM tracks WHERE run_id = ? OR cont_run = ?", (rid, rid)
             ).fetchone()[0]
         conn.executemany(
             "UPDATE runs SET ended = 'crash', ended_at = ? WHERE id = ?", [(ended_at[r], r) for r in dead]

@@ -120,6 +120,38 @@ def test_a_restart_within_the_lost_time_continues_the_track_and_a_later_person_i
     assert _people(db) == (3, 1)
 
 
+KILLED_AGAIN = r"""
+import os, signal, sys
+from app.domain import MaskState
+from app.store import StoreWriter, TrackUpdate
+t0 = float(sys.argv[2])
+w = StoreWriter(sys.argv[1], flush_interval_s=0.05, relink_s=4.0)
+w.start()
+w.submit(TrackUpdate("cam1", 1, t0 + 7, t0 + 10, 60.0, MaskState.NO_MASK, 10, open=True))
+assert w.flush(10)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_track_cut_by_two_crashes_in_a_row_is_still_one_person(tmp_path: Path) -> None:
+    db = tmp_path / "v.db"
+    first = _killed_run(db)
+    subprocess.run(
+        [sys.executable, "-c", KILLED_AGAIN, str(db), str(T0)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=60,
+        check=False,
+    )
+    w = StoreWriter(db, flush_interval_s=0.01, relink_s=4.0)
+    w.start()
+    assert w.recovered.tracks == 1  # the continued row was open in the second (killed) run
+    w.submit(TrackUpdate("cam1", 1, T0 + 13, T0 + 20, 60.0, MaskState.NO_MASK, 9))
+    w.stop()
+    assert _tracks(db) == [(first, 1, T0, T0 + 20, "no_mask", "ended")]
+    assert _people(db) == (1, 1)
+
+
 def test_a_restart_after_the_lost_time_counts_a_new_person(tmp_path: Path) -> None:
     db = tmp_path / "v.db"
     _killed_run(db)
