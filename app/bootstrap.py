@@ -109,9 +109,8 @@ class LiveStation:
         self._health_rules = CameraHealthRules()
         self.errors: list[str] = []
         self.result_observers: list[Callable[[FrameResult], None]] = []  # called on the analysis thread
-        self.writer = StoreWriter(
-            self._db_path, on_error=self._on_store_error, relink_s=config.analysis.lost_track_s
-        )
+        relink_s = max(config.analysis.lost_track_s, config.analysis.crash_relink_s)
+        self.writer = StoreWriter(self._db_path, on_error=self._on_store_error, relink_s=relink_s)
         self.runner: AnalysisRunner | None = self._make_runner()
         self.ticker = LiveTicker(self.writer.submit)
         self.add_listener(self.ticker.on_item)

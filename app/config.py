@@ -65,6 +65,9 @@ class AnalysisConfig:
     min_mask_confidence: float = 0.5  # top class probability below this: 'uncertain'
     mask_model: str = "default"  # default (commercial use) | noncommercial (opt-in, CC BY-NC-SA data)
     lost_track_s: float = 4.0
+    # after a crash, a person seen again this soon after their cut track's last checkpoint is the same
+    # visitor (a restart takes longer than lost_track_s: process start and model load); 0: never relink
+    crash_relink_s: float = 30.0
     embedding_model: str = ""  # ArcFace-style .onnx for watchlist matching; none ships with Vigil
     embedding_sha256: str = ""  # optional pin of that file's SHA-256 (checked at load)
 
@@ -284,6 +287,7 @@ _ANALYSIS: Schema = {
     "min_mask_confidence": _number(0.0, 1.0),
     "mask_model": _one_of("default", "noncommercial"),
     "lost_track_s": _number(0.1, 600.0),
+    "crash_relink_s": _number(0.0, 600.0),
     "embedding_model": _text,
     "embedding_sha256": _sha256,
 }

@@ -106,6 +106,11 @@ def summary(station: LiveStation, since: float | None = None) -> dict[str, Any]:
         "mask_error": station.mask_error(),
         "store_errors": station.errors[-5:],
         "per_site": site_compliance(station.db_path(), since) if since is not None else {},
+        "crash_recovery": {
+            "runs": list(station.writer.recovered.runs),
+            "tracks_closed": station.writer.recovered.tracks,
+        },
+        "run_id": station.writer.run_id,
     }
 
 
@@ -151,6 +156,9 @@ def main(args: argparse.Namespace) -> int:
     station.add_listener(on_item)
     started = time.time()
     station.start()
+    recovered = station.writer.recovered
+    if recovered.runs:  # always shown: the counts of that run end at its last checkpoint
+        print(f"[{time.strftime('%H:%M:%S')}] {recovered.message()}", file=sys.stderr, flush=True)
     publisher = start_publisher(station, publish, args.quiet) if publish else None
     try:
         station.wait_ready(120)
