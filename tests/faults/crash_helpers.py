@@ -132,7 +132,9 @@ def newest_run(db: Path) -> int:
 
 
 def people_per_camera(db: Path) -> dict[str, int]:
-    return {c: int(n) for c, n in query(db, "SELECT camera_id, sum(people) FROM compliance_minutes GROUP BY 1")}
+    return {
+        c: int(n) for c, n in query(db, "SELECT camera_id, sum(people) FROM compliance_minutes GROUP BY 1")
+    }
 
 
 def open_tracks_of(db: Path, run_id: int) -> dict[str, float]:
