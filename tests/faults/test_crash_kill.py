@@ -126,6 +126,7 @@ def test_station_killed_at_random_moments_keeps_its_people_and_events(
                 "after_s": round(killed_at - spawned, 1),
                 "in_view": len(in_view),
                 "lag_s": None if lag is None else round(lag, 2),
+                "events_seen": len(st.events_seen()),
                 "events_lost": len(lost_ages),
                 "people": sum(people.values()),
             }
