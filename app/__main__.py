@@ -48,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(mods)
     args = parser.parse_args(argv)
     from app.logs import enable_crash_traces, setup_logging
+    from app.security.file_modes import restrict_umask
 
+    restrict_umask()  # before the first file: store, keys, crops, exports, logs, settings are owner-only
     setup_logging(console=bool(getattr(args, "verbose", False)))
     enable_crash_traces()
     if not args.command:

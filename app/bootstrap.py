@@ -30,6 +30,8 @@ from app.clips.station_media import StationMedia
 from app.config import CameraConfig, StationConfig
 from app.domain import CameraStatus, CaptureStats, Event, EventKind, Frame, FrameResult, Health, TrackSummary
 from app.housekeeping import PeriodicTask
+from app.security.file_modes import store_files, tighten_existing
+from app.security.station_key import key_dir
 from app.security.station_start import audit_head_task, ensure_station_key
 from app.station_api import StationListener
 from app.store.live_ticker import LiveTicker
@@ -136,6 +138,7 @@ class LiveStation:
     # ------------------------------------------------------------ lifecycle
 
     def start(self) -> LiveStation:
+        self._tighten_files()
         self.writer.start()
         self.station_key = ensure_station_key(self.writer.call)
         for site in self._config.sites:
@@ -148,6 +151,14 @@ class LiveStation:
         self.ticker.start()
         self._start_chores()
         return self
+
+    def _tighten_files(self) -> None:
+        """Files an older version (or a copy) left readable by other accounts become owner-only."""
+        data = paths.data_dir()
+        tighten_existing(
+            [*store_files(self._db_path), data, paths.default_config_path()],
+            [paths.log_dir(), key_dir(), self.recordings_dir, self.clips_dir],
+        )
 
     def _start_chores(self) -> None:
         """Hourly: purge events, face crops and tracks past the retention period; purge expired watchlist

@@ -17,6 +17,10 @@ class PeriodicTask:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def tick(self) -> object:
+        """Run the job once now, on the caller's thread (what the timer does every ``interval_s``)."""
+        return self._fn()
+
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
