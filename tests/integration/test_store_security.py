@@ -89,7 +89,7 @@ def test_everything_the_station_creates_is_readable_by_its_account_only(station:
 @needs_ffmpeg
 def test_files_left_readable_by_others_are_tightened_at_start_with_a_log_line(station: Path) -> None:
     data = station / "data"
-    for folder, dirs, names in os.walk(data):
+    for folder, _dirs, names in os.walk(data):
         os.chmod(folder, 0o755)
         for n in names:
             os.chmod(Path(folder) / n, 0o644)
