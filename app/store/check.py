@@ -28,6 +28,7 @@ class StoreCheck:
     audit: AuditVerdict
     counts: dict[str, int]
     size_bytes: int
+    crashes: tuple[int, int] = (0, 0)  # runs ended by a crash, tracks closed at their last checkpoint
 
     @property
     def ok(self) -> bool:
@@ -45,6 +46,7 @@ def check_store(path: Path | str) -> StoreCheck:
             audit=reader.verify_audit(),
             counts=reader.counts(),
             size_bytes=reader.db_size_bytes(),
+            crashes=reader.crashes(),
         )
 
 
@@ -64,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     audit = result.audit
     print(f"audit log: {audit.reason}" + (f" (head {audit.head_hash[:16]}...)" if audit.ok else ""))
     print("rows:      " + ", ".join(f"{k} {v}" for k, v in result.counts.items()))
+    runs, tracks = result.crashes
+    if runs:
+        print(f"crashes:   {runs} run(s) ended without a clean stop; {tracks} track(s) closed at their last "
+              "checkpoint (tracks.end_reason = 'crash')")  # fmt: skip
     return 0 if result.ok else 1
 
 

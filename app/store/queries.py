@@ -192,6 +192,14 @@ class StoreReader:
         """Row count per table (``event_thumbnails`` = stored face crops)."""
         return {t: int(self._query(f"SELECT count(*) FROM {t}")[0][0]) for t in COUNTED_TABLES}
 
+    def crashes(self) -> tuple[int, int]:
+        """(runs that ended by a crash or kill, tracks those runs left open and the next start closed)."""
+        if self.schema_version() < 11:
+            return 0, 0
+        runs = self._query("SELECT count(*) FROM runs WHERE ended = 'crash'")[0][0]
+        tracks = self._query("SELECT count(*) FROM tracks WHERE end_reason = 'crash'")[0][0]
+        return int(runs), int(tracks)
+
     def db_size_bytes(self) -> int:
         """Disk use of the database file plus its -wal file."""
         total = 0

@@ -16,6 +16,7 @@ from app.analysis.engine import AnalysisEngine, EngineParts
 from app.analysis.tracker import TrackerOptions
 from app.domain import BBox, Detection, Frame, MaskState
 from app.store import StoreReader, StoreWriter, TrackUpdate
+from app.store.check import check_store
 
 REPO = Path(__file__).resolve().parents[2]
 T0 = 1_780_000_020.0  # 20 s into a UTC minute
@@ -96,6 +97,7 @@ def test_the_next_start_closes_a_killed_runs_tracks_at_their_last_checkpoint(tmp
     with sqlite3.connect(db) as con:
         runs = dict(con.execute("SELECT id, ended FROM runs").fetchall())
     assert runs == {dead: "crash", w.run_id: "stopped"}
+    assert check_store(db).crashes == (1, 1)  # python -m app.store.check prints it
     again = StoreWriter(db)
     again.start()
     again.stop()
