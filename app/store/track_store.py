@@ -37,21 +37,22 @@ ALTER TABLE tracks ADD COLUMN cont_run INTEGER;
 ALTER TABLE tracks ADD COLUMN cont_track INTEGER;
 CREATE INDEX tracks_continued ON tracks(camera_id, cont_run, cont_track) WHERE cont_run IS NOT NULL;
 CREATE INDEX tracks_open ON tracks(end_reason) WHERE end_reason = 'open';
+CREATE INDEX tracks_crashed ON tracks(camera_id, last_seen) WHERE end_reason = 'crash';
 -- NULL while running (or killed: found by the next start), 'stopped' or 'crash'
 ALTER TABLE runs ADD COLUMN ended TEXT;
 ALTER TABLE runs ADD COLUMN ended_at REAL;
 UPDATE runs SET ended = 'stopped';
 """
 
-_FIND = """
+_FIND = "SELECT id, first_seen, verdict, end_reason FROM tracks WHERE camera_id = ? AND run_id = ? AND track_id = ?"
+_FIND_CONTINUED = """
 SELECT id, first_seen, verdict, end_reason FROM tracks
-WHERE camera_id = ? AND ((run_id = ? AND track_id = ?) OR (cont_run = ? AND cont_track = ?))
-ORDER BY run_id = ? DESC LIMIT 1
+WHERE camera_id = ? AND cont_run = ? AND cont_track = ? AND cont_run IS NOT NULL
 """
 _CANDIDATE = """
 SELECT id, first_seen, verdict, end_reason FROM tracks
-WHERE camera_id = ? AND end_reason = 'crash' AND run_id < ? AND (cont_run IS NULL OR cont_run < ?)
-  AND last_seen <= ? + 0.5 AND last_seen >= ? - ?
+WHERE camera_id = ? AND end_reason = 'crash' AND last_seen BETWEEN ? - ? AND ? + 0.5
+  AND run_id < ? AND (cont_run IS NULL OR cont_run < ?)
 ORDER BY last_seen DESC LIMIT 1
 """
 _INSERT = """
@@ -76,9 +77,11 @@ def write_track(conn: sqlite3.Connection, t: TrackUpdate, run_id: int, relink_s:
     first, last = _finite(t.first_seen), _finite(t.last_seen)
     reason = OPEN if t.open else ENDED
     tid = int(t.track_id)
-    row = conn.execute(_FIND, (t.camera_id, run_id, tid, run_id, tid, run_id)).fetchone()
+    row = conn.execute(_FIND, (t.camera_id, run_id, tid)).fetchone()
+    if row is None:
+        row = conn.execute(_FIND_CONTINUED, (t.camera_id, run_id, tid)).fetchone()
     if row is None and relink_s > 0:
-        row = conn.execute(_CANDIDATE, (t.camera_id, run_id, run_id, first, first, relink_s)).fetchone()
+        row = conn.execute(_CANDIDATE, (t.camera_id, first, relink_s, first, run_id, run_id)).fetchone()
         if row is not None:
             conn.execute("UPDATE tracks SET cont_run = ?, cont_track = ? WHERE id = ?", (run_id, tid, row[0]))
             log.info(
@@ -130,18 +133,17 @@ def close_dead_runs(conn: sqlite3.Connection, run_id: int) -> CrashRecovery:
         conn.execute("COMMIT")
     conn.execute("BEGIN IMMEDIATE")
     try:
-        n, newest = conn.execute(
-            f"SELECT count(*), max(last_seen) FROM tracks WHERE end_reason = 'open' AND {where}",
-            dead + dead,
-        ).fetchone()
-        conn.execute(
-            f"UPDATE tracks SET end_reason = 'crash' WHERE end_reason = 'open' AND {where}", dead + dead
-        )
-        ended_at: dict[int, Any] = {}
+        ended_at: dict[int, Any] = {}  # a dead run's last stored sighting (None: it had no one in view)
         for rid in dead:
             ended_at[rid] = conn.execute(
-                "SELECT max(last_seen) FROM tracks WHERE run_id = ? OR cont_run = ?", (rid, rid)
+                "SELECT max(last_seen) FROM tracks WHERE end_reason = 'open' AND (run_id = ? OR cont_run = ?)",
+                (rid, rid),
             ).fetchone()[0]
+        n = conn.execute(
+            f"UPDATE tracks SET end_reason = 'crash' WHERE end_reason = 'open' AND {where}", dead + dead
+        ).rowcount
+        known = [t for t in ended_at.values() if t is not None]
+        newest = max(known) if known else None
         conn.executemany(
             "UPDATE runs SET ended = 'crash', ended_at = ? WHERE id = ?", [(ended_at[r], r) for r in dead]
         )
