@@ -22,8 +22,8 @@ from app.domain import TrackSummary
 log = logging.getLogger(__name__)
 
 MAX_PAUSE_S = 30.0  # an outage longer than this counts towards lost tracks (the person may have left)
-HEALTHY_AFTER_S = 30.0  # a child that ran this long resets the restart backoff
-BACKOFF_S = (0.0, 1.0, 2.0, 5.0, 10.0, 30.0)  # pause before restart number n of a crash series
+HEALTHY_AFTER_S = 20.0  # a child that ran this long resets the restart backoff
+BACKOFF_S = (0.0, 0.0, 1.0, 2.0, 5.0, 10.0)  # pause before restart number n of a crash series
 CHECKPOINT_S = 1.0  # the child sends its tracks at least this often (and whenever the set changed)
 
 
