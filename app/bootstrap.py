@@ -17,6 +17,7 @@ from pathlib import Path
 from app import paths
 from app.analysis.engine import AnalysisOutput
 from app.analysis.governor import station_governor
+from app.analysis.healing import AnalysisHealth, HealthBoard, NoticeSink
 from app.analysis.process import PooledAnalysisRunner, ProcessAnalysisRunner
 from app.analysis.rules import CameraHealthRules
 from app.analysis.spec import EngineSpec
@@ -223,6 +224,21 @@ class LiveStation:
 
     def db_path(self) -> str:
         return str(self._db_path)
+
+    def analysis_health(self) -> AnalysisHealth:
+        """Restarts of the analysis processes so far and the newest health line (status bar, run summary)."""
+        board = self._analysis_board()
+        return board.health() if board is not None else AnalysisHealth()
+
+    def add_analysis_listener(self, listener: NoticeSink) -> None:
+        """``listener(notice)`` on every analysis health line (called on a runner thread)."""
+        board = self._analysis_board()
+        if board is not None:
+            board.listeners.append(listener)
+
+    def _analysis_board(self) -> HealthBoard | None:
+        board = getattr(self.runner, "board", None)
+        return board if isinstance(board, HealthBoard) else None
 
     def mask_error(self) -> str | None:
         if self.runner is None:

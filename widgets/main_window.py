@@ -108,6 +108,7 @@ class StationWindow(QMainWindow):
         self.events_dock = self._dock("Live events", self.event_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.status = StationStatusBar(station)
         self.setStatusBar(self.status)
+        self.status.analysis_notice.connect(self.notices.notify)
         self.actions_ = WindowActions(self)
         self.playback = PlaybackHooks(self)  # the Playback tab, Ctrl+P
         self.gate: SessionGate | None = None

@@ -1,12 +1,14 @@
-"""StationStatusBar: cameras live/total, analysis rate achieved, CPU, memory, database size (1 Hz)."""
+"""StationStatusBar: cameras live/total, analysis rate achieved, CPU, memory, database size (1 Hz), and
+restarts of the analysis processes (shown only after one)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import time
 
 import psutil
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
@@ -33,11 +35,20 @@ def database_bytes(db_path: str) -> int:
 
 
 class StationStatusBar(QStatusBar):
-    """Refreshes its figures once a second from the station and psutil."""
+    """Refreshes its figures once a second from the station and psutil. ``analysis_notice(text, level)``:
+    a new health line about analysis (the window shows it in its notice strip)."""
+
+    analysis_notice = Signal(str, str)
 
     def __init__(self, station: Station, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._station = station
+        self._notice_at = 0.0
+        self.healing = QLabel()
+        self.healing.setObjectName("StatusField")
+        self.healing.setProperty("alert", True)
+        self.addPermanentWidget(self.healing)
+        self.healing.hide()
         self._process = psutil.Process()
         self._process.cpu_percent(None)
         self.cameras = QLabel()
@@ -93,3 +104,22 @@ class StationStatusBar(QStatusBar):
         self.memory.setText(f"Memory {_size_text(self._process.memory_info().rss)}")
         path = self._station.db_path()
         self.database.setText(f"Database {_size_text(database_bytes(path))}" if path else "Database -")
+        self._update_healing()
+
+    def _update_healing(self) -> None:
+        """Analysis restarts: a field that appears after the first one, and each new health line once."""
+        health_of = getattr(self._station, "analysis_health", None)
+        if health_of is None:
+            return
+        health = health_of()
+        last = health.last
+        if health.restarts:
+            self.healing.setText(self.tr("Analysis restarted {0}×").format(health.restarts))
+            self.healing.show()
+        if last is None:
+            return
+        when = time.strftime("%H:%M:%S", time.localtime(last.at))
+        self.healing.setToolTip(self.tr("Last at {0}: {1}").format(when, last.message))
+        if last.at > self._notice_at:
+            self._notice_at = last.at
+            self.analysis_notice.emit(self.tr("Analysis: {0}").format(last.message), last.level)

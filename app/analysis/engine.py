@@ -164,6 +164,14 @@ class AnalysisEngine:
                 out.extend(self._summary(cid, t) for t in tracker.finish() if tracker.is_person(t))
         return tuple(out)
 
+    def open_trackers(self) -> dict[str, FaceTracker]:
+        """The live trackers by camera (the child process sends them to its parent as a checkpoint)."""
+        return dict(self._trackers)
+
+    def restore(self, trackers: dict[str, FaceTracker]) -> None:
+        """Continue the tracks of a previous engine (after its process died)."""
+        self._trackers.update(trackers)
+
     def close(self) -> None:
         if self._detector is not None:
             self._detector.close()
@@ -315,15 +323,20 @@ class AnalysisEngine:
         )
 
     def _summary(self, camera_id: str, track: Track) -> TrackSummary:
-        return TrackSummary(
-            camera_id=camera_id,
-            track_id=track.track_id,
-            first_seen=track.first_seen_at,
-            last_seen=track.last_seen_at,
-            best_face_px=round(track.best_face_px, 1),
-            verdict=self._verdict_of(track),
-            frames=track.hits,
-        )
+        return summarise(camera_id, track)
+
+
+def summarise(camera_id: str, track: Track) -> TrackSummary:
+    """The stored form of an ended track."""
+    return TrackSummary(
+        camera_id=camera_id,
+        track_id=track.track_id,
+        first_seen=track.first_seen_at,
+        last_seen=track.last_seen_at,
+        best_face_px=round(track.best_face_px, 1),
+        verdict=AnalysisEngine._verdict_of(track),
+        frames=track.hits,
+    )
 
 
 def face_thumbnail(image: np.ndarray, det: Detection, size: int = 96) -> bytes | None:

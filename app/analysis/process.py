@@ -19,7 +19,16 @@ from typing import Any
 
 import numpy as np
 
-from app.analysis.engine import AnalysisEngine, AnalysisOutput
+from app.analysis.engine import AnalysisEngine
+from app.analysis.healing import (
+    CHECKPOINT_S,
+    AnalysisHealth,
+    ChildGone,
+    HealthBoard,
+    RestartPolicy,
+    TrackKeeper,
+    exit_text,
+)
 from app.analysis.spec import EngineSpec, build_parts
 from app.analysis.worker import CameraLane, EndedSink, OutputSink, RateMeter, RoundScheduler
 from app.capture.slot import LatestSlot
@@ -47,6 +56,8 @@ def _child_main(conn: Connection, spec: EngineSpec) -> None:
     enable_crash_traces()  # a native crash in MediaPipe or ONNX Runtime leaves its stacks in crash.log
     engine = AnalysisEngine(build_parts(spec))
     blocks: dict[str, SharedMemory] = {}
+    last_key: object = None
+    last_sent = 0.0
     try:
         engine.analyse([])
         conn.send(("ready", engine.mask_error))
@@ -65,7 +76,17 @@ def _child_main(conn: Connection, spec: EngineSpec) -> None:
                     frames.append(Frame(ref.camera_id, ref.seq, img, ref.captured_at, ref.captured_mono))
                 outputs = engine.analyse(frames)
                 del frames, img
-                conn.send(("outputs", outputs))
+                # the open tracks go to the parent whenever their set changed and at least once a second:
+                # a restarted child continues them (app.analysis.healing)
+                trackers = engine.open_trackers()
+                key = tuple((cid, tuple(t.tracks)) for cid, t in trackers.items())
+                now = time.monotonic()
+                checkpoint = None
+                if key != last_key or now - last_sent >= CHECKPOINT_S:
+                    checkpoint, last_key, last_sent = trackers, key, now
+                conn.send(("outputs", outputs, checkpoint))
+            elif verb == "restore":
+                engine.restore(arg)
             elif verb == "finish":
                 conn.send(("ended", engine.finish(arg)))
             elif verb == "forget":
@@ -117,8 +138,20 @@ class _SharedFrames:
 class ProcessAnalysisRunner:
     """Same interface as ``ThreadAnalysisRunner``; the engine lives in one child process."""
 
-    def __init__(self, spec: EngineSpec, sink: OutputSink, ended: EndedSink, max_batch: int = 8) -> None:
+    def __init__(
+        self,
+        spec: EngineSpec,
+        sink: OutputSink,
+        ended: EndedSink,
+        max_batch: int = 8,
+        board: HealthBoard | None = None,
+    ) -> None:
         self._spec, self._sink, self._ended = spec, sink, ended
+        self.board = board or HealthBoard()
+        self._board = self.board
+        self._keeper = TrackKeeper()
+        self._policy = RestartPolicy()
+        self._delivered = False
         self._max_batch = max_batch
         self._scheduler = RoundScheduler()
         self._meter = RateMeter()
@@ -157,35 +190,85 @@ class ProcessAnalysisRunner:
     def mask_error(self) -> str | None:
         return self._mask_error
 
+    def health(self) -> AnalysisHealth:
+        """Restarts of the analysis process so far and the newest notice."""
+        return self.board.health()
+
     def _run(self) -> None:
         ctx = mp.get_context("spawn")
+        shared = _SharedFrames()
+        down_since: float | None = None
+        try:
+            while not self._stop_evt.is_set():
+                started = time.monotonic()
+                try:
+                    self._serve(ctx, shared, down_since)
+                    return
+                except ChildGone as gone:
+                    self.ready.set()  # the first start counts as done, working or not
+                    down_since = time.monotonic()
+                    delay = self._policy.delay(down_since - started)
+                    later = f" in {delay:.0f} s" if delay else ""
+                    self._board.post(
+                        "warning",
+                        f"analysis process {self.child_pid} stopped ({gone}); "
+                        f"{len(self._scheduler)} cameras wait for it, restarting it{later}",
+                    )
+                    self._stop_evt.wait(delay)
+        except Exception:
+            log.exception("analysis child process failed")
+            self._board.post("error", "analysis stopped after an internal error (details in the log file)")
+        finally:
+            self.ready.set()
+            shared.close()
+            if not self._delivered:  # the child died: close its tracks at their last sighting
+                self._ended(self._keeper.end_all())
+
+    def _serve(self, ctx: Any, shared: _SharedFrames, down_since: float | None) -> None:
+        """Start one child and feed it until stop (returns) or until it dies (raises ``ChildGone``)."""
         parent, child = ctx.Pipe()
         proc = ctx.Process(target=_child_main, args=(child, self._spec), name="vigil-analysis", daemon=True)
         proc.start()
+        child.close()  # only the child holds its end now: its death reads as EOF here
         self.child_pid = proc.pid
-        shared = _SharedFrames()
+        self._delivered = False
         try:
             kind, err = self._recv(parent, proc, timeout=120.0)
             self._mask_error = err
+            if down_since is not None:
+                self._resume(parent, proc, time.monotonic() - down_since)
             self.ready.set()
             self._loop(parent, proc, shared)
-        except Exception:
-            log.exception("analysis child process failed")
-        finally:
-            self.ready.set()
-            self._shutdown(parent, proc)
-            shared.close()
+        except BaseException:
+            _end_process(proc, 0.0)
+            parent.close()
+            raise
+        self._delivered = self._shutdown(parent, proc)
+        parent.close()
+
+    def _resume(self, conn: Connection, proc: Any, paused_s: float) -> None:
+        cameras = self._scheduler.camera_ids()
+        kept = self._keeper.resume(paused_s, cameras)
+        self._ended(self._keeper.end_except(cameras))  # cameras removed while the child was down
+        self._send(conn, proc, ("restore", kept))
+        self._board.post(
+            "info",
+            f"analysis process restarted in {paused_s:.1f} s (process {proc.pid}); "
+            f"{len(cameras)} cameras analysed again, {sum(len(t.tracks) for t in kept.values())} open tracks kept",
+            restarted=True,
+        )
 
     def _loop(self, conn: Connection, proc: Any, shared: _SharedFrames) -> None:
         while not self._stop_evt.is_set():
             with self._lock:
                 finish, self._finish = self._finish, []
             for cid in finish:
-                conn.send(("finish", cid))
+                self._send(conn, proc, ("finish", cid))
                 self._ended(self._recv(conn, proc)[1])
+                self._keeper.forget(cid)
                 name = shared.drop(cid)
                 if name:
-                    conn.send(("forget", name))
+                    self._send(conn, proc, ("forget", name))
             now = time.monotonic()
             batch = self._scheduler.due(now, self._max_batch)
             if not batch:
@@ -195,7 +278,7 @@ class ProcessAnalysisRunner:
             for _, frame in batch:
                 name, replaced = shared.put(frame)
                 if replaced:
-                    conn.send(("forget", replaced))
+                    self._send(conn, proc, ("forget", replaced))
                 refs.append(
                     FrameRef(
                         frame.camera_id,
@@ -206,45 +289,70 @@ class ProcessAnalysisRunner:
                         frame.captured_mono,
                     )
                 )
-            conn.send(("analyse", refs))
-            outputs: list[AnalysisOutput] = self._recv(conn, proc)[1]
+            self._send(conn, proc, ("analyse", refs))
+            _, outputs, checkpoint = self._recv(conn, proc)
+            self._keeper.update(checkpoint, outputs)
             self._meter.tick(len(outputs))
             for (lane, _), out in zip(batch, outputs, strict=True):
                 lane.results.put(out.result)
                 self._sink(out)
 
     @staticmethod
-    def _recv(conn: Connection, proc: Any, timeout: float = 30.0) -> tuple[str, Any]:
+    def _send(conn: Connection, proc: Any, msg: object) -> None:
+        try:
+            conn.send(msg)
+        except (OSError, EOFError):  # broken pipe: the child died since the last answer
+            proc.join(1.0)
+            raise ChildGone(exit_text(proc.exitcode)) from None
+
+    @staticmethod
+    def _recv(conn: Connection, proc: Any, timeout: float = 30.0) -> tuple[Any, ...]:
         deadline = time.monotonic() + timeout
-        while not conn.poll(0.1):
-            if not proc.is_alive():
-                raise RuntimeError(f"analysis process exited with code {proc.exitcode}")
-            if time.monotonic() > deadline:
-                raise RuntimeError("analysis process did not answer in time")
-        msg: tuple[str, Any] = conn.recv()
+        try:
+            while not conn.poll(0.1):
+                if not proc.is_alive():
+                    proc.join(1.0)
+                    raise ChildGone(exit_text(proc.exitcode))
+                if time.monotonic() > deadline:
+                    raise ChildGone(f"did not answer within {timeout:.0f} s; it was stopped")
+            msg: tuple[Any, ...] = conn.recv()
+        except (OSError, EOFError):
+            proc.join(1.0)
+            raise ChildGone(exit_text(proc.exitcode)) from None
         return msg
 
-    def _shutdown(self, conn: Connection, proc: Any) -> None:
+    def _shutdown(self, conn: Connection, proc: Any) -> bool:
+        """Ask the child to end; True when it handed over its ended tracks."""
+        delivered = False
         try:
             conn.send(None)
             while conn.poll(5.0):
-                kind, payload = conn.recv()
+                kind, payload = conn.recv()[:2]
                 if kind == "ended":
                     self._ended(payload)
+                    delivered = True
                     break
         except (OSError, EOFError):
             pass
-        proc.join(5.0)
-        if proc.is_alive():
-            proc.kill()
-            proc.join(1.0)
+        _end_process(proc, 5.0)
+        return delivered
+
+
+def _end_process(proc: Any, timeout: float) -> None:
+    proc.join(timeout)
+    if proc.is_alive():
+        proc.kill()
+        proc.join(1.0)
 
 
 class PooledAnalysisRunner:
     """Several child processes; each camera lives in one of them (its tracker stays in one engine)."""
 
     def __init__(self, spec: EngineSpec, sink: OutputSink, ended: EndedSink, processes: int = 2) -> None:
-        self._runners = [ProcessAnalysisRunner(spec, sink, ended) for _ in range(max(1, processes))]
+        self.board = HealthBoard()  # one board: the station shows restarts of all its processes together
+        self._runners = [
+            ProcessAnalysisRunner(spec, sink, ended, board=self.board) for _ in range(max(1, processes))
+        ]
         self._home: dict[str, ProcessAnalysisRunner] = {}
 
     def add_camera(
@@ -279,3 +387,10 @@ class PooledAnalysisRunner:
     @property
     def mask_error(self) -> str | None:
         return next((r.mask_error for r in self._runners if r.mask_error), None)
+
+    def health(self) -> AnalysisHealth:
+        return self.board.health()
+
+    @property
+    def child_pids(self) -> list[int | None]:
+        return [r.child_pid for r in self._runners]

@@ -127,6 +127,14 @@ class FaceTracker:
         self._tracks.clear()
         return ended
 
+    def resume_after(self, paused_s: float, next_id: int) -> None:
+        """Continue after an analysis outage of ``paused_s`` seconds (a restarted child process): the
+        outage does not count towards ``lost_after_s``, and new ids start at ``next_id`` or later, so an id
+        the lost process handed out is never reused for another person."""
+        for t in self._tracks.values():
+            t.last_seen_mono += max(0.0, paused_s)
+        self._next_id = max(self._next_id, next_id)
+
     def _expire(self, now_mono: float) -> tuple[Track, ...]:
         gone = [t for t in self._tracks.values() if now_mono - t.last_seen_mono > self.options.lost_after_s]
         for t in gone:

@@ -55,6 +55,10 @@ class RoundScheduler:
     def __len__(self) -> int:
         return len(self._lanes)
 
+    def camera_ids(self) -> set[str]:
+        with self._lock:
+            return set(self._lanes)
+
     def due(self, now: float, max_batch: int) -> list[tuple[CameraLane, Frame]]:
         picked: list[tuple[CameraLane, Frame]] = []
         with self._lock:

@@ -43,6 +43,7 @@ class CaptureOptions:
     max_width: int | None = None  # downscale wider frames after decoding (saves memory and analysis time)
     threads: int = 1  # decoder threads per capture: one each beats OpenCV's default with many streams
     max_lag_s: float = 3.0  # a live stream read this far behind its own timestamps drops its backlog
+    hang_after_s: float = 20.0  # one open() or read() blocked this long: the thread is hung in the codec
 
 
 def backoff_delay(attempt: int, options: CaptureOptions, rand: float = 0.5) -> float:
@@ -53,6 +54,9 @@ def backoff_delay(attempt: int, options: CaptureOptions, rand: float = 0.5) -> f
 
 def _secs(s: float) -> str:
     return f"{s:.0f} s" if s >= 1.0 else f"{s:.1f} s"
+
+
+MAX_HUNG_THREADS = 3  # hung threads a camera may leave behind before it asks for a restart of Vigil
 
 
 class _OpenFailed(Exception):
@@ -97,6 +101,8 @@ class CameraCapture:
         self._reconnects = 0
         self._recent: deque[float] = deque(maxlen=64)
         self._last_frame_mono: float | None = None
+        self._blocked_since: float | None = None  # the current thread is inside open() or read() since
+        self._abandoned: list[threading.Thread] = []  # threads hung in a codec, replaced by the watchdog
 
     # ------------------------------------------------------------ public
 
@@ -170,7 +176,7 @@ class CameraCapture:
         """Record a status; notify when the health or the cause (detail without retry timing) changed."""
         status = CameraStatus(self.camera.id, health, time.time(), redact(f"{self._label}: {detail}"))
         with self._lock:
-            if self._closed and health is not Health.STOPPED:
+            if self._stale() or (self._closed and health is not Health.STOPPED):
                 return
             changed = health is not self._status.health or (cause or detail) != self._cause
             self._status, self._cause = status, cause or detail
@@ -187,7 +193,12 @@ class CameraCapture:
                 log.error("status listener failed:\n%s", redact(traceback.format_exc()))
 
     def check_stall(self, now: float) -> None:
-        """Called by the watchdog: LIVE with no frame for ``stall_after_s`` becomes STALLED."""
+        """Called by the watchdog: LIVE with no frame for ``stall_after_s`` becomes STALLED; a thread blocked
+        in one open() or read() for ``hang_after_s`` is replaced (``hung``)."""
+        since = self._blocked_since
+        if since is not None and now - since >= self.options.hang_after_s and not self._stop.is_set():
+            self._replace_hung(now - since)
+            return
         with self._lock:
             last = self._last_frame_mono
             stalled = (
@@ -207,6 +218,45 @@ class CameraCapture:
         if stalled:
             self._notify(status)
 
+    def _replace_hung(self, blocked_s: float) -> None:
+        """The capture thread is stuck inside the decoder (a Python thread cannot be killed): leave it, mark
+        it stale so that it can never publish, and read the camera with a new thread."""
+        with self._lock:
+            if self._closed or self._thread is None:
+                return
+            self._abandoned = [t for t in self._abandoned if t.is_alive()]
+            self._abandoned.append(self._thread)
+            stuck = len(self._abandoned)
+            self._blocked_since = None
+            self._connected = False
+            self._reconnects += 1
+        where = f"inside the video decoder for {_secs(blocked_s)} reading {self._shown}"
+        if stuck > MAX_HUNG_THREADS:
+            self._set(
+                Health.OFFLINE,
+                f"capture stuck {where} again ({stuck} threads hung); restart Vigil to read this camera",
+                cause="hung",
+            )
+            return
+        thread = threading.Thread(
+            target=self._run, args=(0.0,), name=f"capture-{self.camera.id}-r{stuck}", daemon=True
+        )
+        with self._lock:
+            self._thread = thread
+        self._set(Health.OFFLINE, f"capture thread hung {where}; replaced it with a new one", cause="hung")
+        thread.start()
+
+    def _stale(self) -> bool:
+        """True on a thread the watchdog replaced: whatever it reads afterwards is dropped."""
+        return threading.current_thread() in self._abandoned
+
+    def _running(self) -> bool:
+        return not self._stop.is_set() and not self._stale()
+
+    def _blocking(self, on: bool) -> None:
+        if not self._stale():
+            self._blocked_since = time.monotonic() if on else None
+
     # ------------------------------------------------------------ thread
 
     def _run(self, delay_s: float) -> None:
@@ -225,7 +275,7 @@ class CameraCapture:
 
     def _loop(self, kind: SourceKind) -> None:
         attempt, first = 0, True
-        while not self._stop.is_set():
+        while self._running():
             if not first:
                 with self._lock:
                     self._reconnects += 1
@@ -249,12 +299,14 @@ class CameraCapture:
                     log.error("%s: read failed:\n%s", self._label, redact(traceback.format_exc()))
                     cause, verb = "internal error while reading (details in the log file)", "reconnecting"
                 finally:
-                    with self._lock:
-                        self._connected = False
+                    self._blocking(False)
+                    if not self._stale():
+                        with self._lock:
+                            self._connected = False
                     cap.release()
                 if self._seq > frames_before:
                     attempt = 0  # it worked for a while: start the backoff again from the beginning
-            if self._stop.is_set():
+            if not self._running():
                 return
             delay = backoff_delay(attempt, self.options, random.random())
             attempt += 1
@@ -269,6 +321,7 @@ class CameraCapture:
                 if not path.is_file():
                     what = "is a folder, not a video file" if path.is_dir() else "not found"
                     raise _OpenFailed(f"video file {what}: {src}")
+                self._blocking(True)
                 cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, o.threads])
                 if not cap.isOpened():
                     raise _OpenFailed(f"cannot open video file {src} (not a video, or an unsupported format)")
@@ -283,6 +336,7 @@ class CameraCapture:
                     cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(o.read_timeout_s * 1000),
                     cv2.CAP_PROP_N_THREADS, o.threads,
                 ]  # fmt: skip
+                self._blocking(True)
                 cap = cv2.VideoCapture(src, cv2.CAP_FFMPEG, params)
                 if not cap.isOpened():
                     why = diagnose_network(src, min(3.0, o.open_timeout_s))
@@ -291,6 +345,8 @@ class CameraCapture:
             raise _OpenFailed(
                 f"cannot open {self._shown} ({redact(str(exc).strip().splitlines()[-1])})"
             ) from None
+        finally:
+            self._blocking(False)
         return cap
 
     def _read(self, cap: cv2.VideoCapture, kind: SourceKind) -> None:
@@ -301,9 +357,11 @@ class CameraCapture:
             return
         # MJPEG over HTTP has no real timestamps (FFmpeg invents them), so its lag cannot be measured.
         lag = LagMonitor() if kind is SourceKind.NETWORK and not _is_mjpeg(cap) else None
-        while not self._stop.is_set():
+        while self._running():
             started = time.monotonic()
+            self._blocking(True)
             ok, img = cap.read()
+            self._blocking(False)
             if lag is not None and ok:
                 behind = lag.update(time.monotonic(), cap.get(cv2.CAP_PROP_POS_MSEC))
                 if behind > self.options.max_lag_s:
@@ -331,7 +389,7 @@ class CameraCapture:
         interval, max_skip = 1.0 / fps, int(fps * 2)
         due = time.monotonic()
         in_pass = 0
-        while not self._stop.is_set():
+        while self._running():
             now = time.monotonic()
             if now < due:
                 if self._stop.wait(due - now):
@@ -343,7 +401,9 @@ class CameraCapture:
                 with self._lock:
                     self._skipped += skipped
                 due = due + late * interval if late <= max_skip else now  # a long hiccup: resync
+            self._blocking(True)
             ok, img = cap.read()
+            self._blocking(False)
             if not ok or img is None:
                 if in_pass == 0:
                     raise _Ended(f"cannot read frames from video file {self._shown} (empty or damaged)")
@@ -364,6 +424,8 @@ class CameraCapture:
             img = cv2.resize(img, (self.options.max_width, h), interpolation=cv2.INTER_AREA)
         now = time.monotonic()
         with self._lock:
+            if self._stale():
+                return
             self._seq += 1
             seq = self._seq
             self._recent.append(now)

@@ -105,6 +105,7 @@ def summary(station: LiveStation, since: float | None = None) -> dict[str, Any]:
         "db": station.db_path(),
         "mask_error": station.mask_error(),
         "store_errors": station.errors[-5:],
+        "analysis": _analysis_health(station),
         "per_site": site_compliance(station.db_path(), since) if since is not None else {},
         "crash_recovery": {
             "runs": list(station.writer.recovered.runs),
@@ -112,6 +113,13 @@ def summary(station: LiveStation, since: float | None = None) -> dict[str, Any]:
         },
         "run_id": station.writer.run_id,
     }
+
+
+def _analysis_health(station: LiveStation) -> dict[str, Any]:
+    """Restarts of the analysis processes in this run and the newest health line about them."""
+    health = station.analysis_health()
+    last = health.last
+    return {"restarts": health.restarts, "last_notice": last.message if last is not None else None}
 
 
 def _coverage(feed: LiveFeed) -> float | None:
@@ -154,6 +162,10 @@ def main(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
     station = LiveStation(cfg, options)
     station.add_listener(on_item)
+    if not args.quiet:
+        station.add_analysis_listener(
+            lambda n: print(f"[{time.strftime('%H:%M:%S')}] {n.message}", file=sys.stderr, flush=True)
+        )
     started = time.time()
     station.start()
     recovered = station.writer.recovered
@@ -195,5 +207,7 @@ def _print(report: dict[str, Any], as_json: bool) -> None:
         pct = "no clear verdict" if site["compliance"] is None else f"{site['compliance']:.0f} %"
         print(f"{site['name']}: {pct} ({site['basis']})")
     print(f"events stored in {report['db']}")
+    if report["analysis"]["restarts"]:
+        print(f"analysis restarted {report['analysis']['restarts']} times: {report['analysis']['last_notice']}")
     if report["mask_error"]:
         print(f"note: mask analysis unavailable: {report['mask_error']}")
