@@ -102,8 +102,9 @@ def _pixel(img: QImage, x: float, y: float) -> QColor:
 
 def test_gaps_are_drawn_on_the_time_bar_and_the_tile_says_so(qtbot, view: PlaybackView) -> None:
     view.open(["cam0", "cam1"], T0 + 10.0)
-    view.timebar.set_view(T0 - 10, 80)
-    view.reload_data(force=True)
+    with qtbot.waitSignal(view.data_loaded, timeout=5000):
+        view.timebar.set_view(T0 - 10, 80)
+        view.reload_data(force=True)
     bar = view.timebar
     assert [(round(r.start - T0), round(r.end - T0)) for r in bar.data.coverage["cam0"]] == [(0, 30), (45, 60)]
     img = bar.grab().toImage()

@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QDateTime, QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QDateTime, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -24,10 +24,11 @@ from PySide6.QtWidgets import (
 
 from app.playback.clock import SPEEDS, SyncClock, next_speed
 from app.playback.lookup import EventMark, RecordingLookup
+from app.playback.query import TimelineData, TimelineQueries
 from app.playback.source import PlaybackSource
 from widgets.overlay import OverlayOptions
 from widgets.playback.tile import PlaybackTile
-from widgets.playback.timebar import TimeBar, TimeBarData
+from widgets.playback.timebar import TimeBar
 
 EVENT_LEAD_S = 10.0  # an event opens this long before it
 REFRESH_MS = 33
@@ -46,6 +47,7 @@ class PlaybackView(QWidget):
     export_requested = Signal(object, float, float)  # camera ids, start, end
     bookmark_requested = Signal(object, float, float)  # camera ids, start, end (start == end: a moment)
     locks_requested = Signal()
+    data_loaded = Signal(object)  # TimelineData: the time bar's data for the visible range arrived
 
     def __init__(self, db_path: str | Path, recordings_dir: Path, names: dict[str, str] | None = None,
                  parent: QWidget | None = None) -> None:  # fmt: skip
@@ -63,6 +65,10 @@ class PlaybackView(QWidget):
         self.mark_out: float | None = None
         self._events: list[EventMark] = []
         self._data_span: tuple[float, float] | None = None
+        self._asked_span: tuple[float, float] | None = None
+        self._bridge = _DataBridge(self)
+        self._bridge.arrived.connect(self._on_data_arrived)  # queued: emitted on the worker thread
+        self.queries = TimelineQueries(db_path, self._bridge.arrived.emit)
 
         self.live_button = self._button(self.tr("Live"), self.tr("Back to the live wall (Esc)"), self.live_requested.emit)
         self.live_button.setObjectName("PlaybackLive")
@@ -189,6 +195,7 @@ class PlaybackView(QWidget):
 
     def shut_down(self) -> None:
         self.close_sources()
+        self.queries.close()
         self.lookup.close()
 
     def set_options(self, options: OverlayOptions) -> None:
@@ -205,7 +212,7 @@ class PlaybackView(QWidget):
         self.clock.seek(at)
         for src in self.sources:
             src.wake()
-        self.timebar.set_position(self.clock.position())
+        self.timebar.set_position(self.clock.position(), reveal=True)
 
     def jump(self, seconds: float) -> None:
         self.seek(self.clock.position() + seconds)
@@ -281,7 +288,7 @@ class PlaybackView(QWidget):
         self.seek(mark.at - EVENT_LEAD_S)
 
     def _on_timebar_view_changed(self, start: float, end: float) -> None:
-        span = self._data_span
+        span = self._asked_span  # what is loaded or on its way: one request per move out of it
         if span is None or start < span[0] or end > span[1]:
             self.reload_data(force=True)
 
@@ -342,22 +349,25 @@ class PlaybackView(QWidget):
         if state.playing and state.speed > 0 and pos >= time.time() - 0.5:
             self.pause()  # caught up with now: nothing more is recorded yet
 
-    def reload_data(self, force: bool = False) -> None:
-        """Coverage, events and bookmarks of the visible range (with a margin either side)."""
+    def reload_data(self, force: bool = False) -> int:
+        """Ask the worker for coverage, events and bookmarks of the visible range (with a margin either
+        side); the answer arrives through ``data_loaded``. Returns the request's token."""
         start, end = self.timebar.visible()
         margin = (end - start) * 0.5
         span = (start - margin, end + margin)
-        cams = self.cameras()
-        data = TimeBarData(
-            coverage={c: self.lookup.coverage(c, *span) for c in cams},
-            events=self.lookup.events(cams, *span),
-            bookmarks=self.lookup.bookmarks(cams, *span),
-        )
-        self._data_span = span
-        self._events = data.events
+        self._asked_span = span
+        return self.queries.request(self.cameras(), *span)
+
+    def _on_data_arrived(self, data: TimelineData) -> None:
+        """On the GUI thread: an answer of the worker; one a newer request superseded is dropped."""
+        if data.token != self.queries.latest:
+            return
+        self._data_span = data.span
+        self._events = list(data.events)
         for tile in self.tiles:
-            tile.events = data.events
+            tile.events = self._events
         self.timebar.set_data(data)
+        self.data_loaded.emit(data)
 
     # -- keys: the view takes its keys before the window's shortcuts (Space acknowledges on the wall) -
     KEYS = {
@@ -406,6 +416,12 @@ class PlaybackView(QWidget):
         self.goto_edit.setDateTime(QDateTime.fromSecsSinceEpoch(int(self.position())))
         self.goto_edit.setFocus()
         self.goto_edit.setSelectedSection(QDateTimeEdit.Section.HourSection)
+
+
+class _DataBridge(QObject):
+    """Carries the worker's answers to the GUI thread (a queued connection)."""
+
+    arrived = Signal(object)
 
 
 def _speed_text(speed: float) -> str:
