@@ -101,9 +101,10 @@ class TimelineQueries:
             with self._cv:
                 while self._pending is None and not self._closed:
                     self._cv.wait()
-                if self._closed:
+                if self._closed or self._pending is None:
                     return
-                req, self._pending = self._pending, None
+                req = self._pending
+                self._pending = None
                 self._running = req
             try:
                 data = self._query(req)

@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.clips.export_analysis import AnalysisModels
+from app.playback.analysed import MomentAnalyser
 from app.playback.clock import SPEEDS, SyncClock, next_speed
 from app.playback.lookup import EventMark, RecordingLookup
 from app.playback.query import TimelineData, TimelineQueries
@@ -50,11 +52,13 @@ class PlaybackView(QWidget):
     data_loaded = Signal(object)  # TimelineData: the time bar's data for the visible range arrived
 
     def __init__(self, db_path: str | Path, recordings_dir: Path, names: dict[str, str] | None = None,
-                 parent: QWidget | None = None) -> None:  # fmt: skip
+                 parent: QWidget | None = None, analysis: AnalysisModels | None = None) -> None:  # fmt: skip
+        """``analysis``: the models for boxes where the store has none (None: stored boxes only)."""
         super().__init__(parent)
         self.setObjectName("PlaybackView")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.lookup = RecordingLookup(db_path)
+        self.analyser = MomentAnalyser(analysis) if analysis is not None else None
         self.recordings_dir = recordings_dir
         self.names = dict(names or {})
         self.clock = SyncClock(time.time())
@@ -164,7 +168,7 @@ class PlaybackView(QWidget):
             rows, cols = _grid_shape(len(cameras))
             for i, cid in enumerate(cameras):
                 src = PlaybackSource(cid, self.clock, self.lookup, self.recordings_dir)
-                tile = PlaybackTile(src, self.names.get(cid, cid))
+                tile = PlaybackTile(src, self.names.get(cid, cid), self.analyser)
                 tile.options = self.options
                 self.sources.append(src)
                 self.tiles.append(tile)
@@ -196,6 +200,8 @@ class PlaybackView(QWidget):
     def shut_down(self) -> None:
         self.close_sources()
         self.queries.close()
+        if self.analyser is not None:
+            self.analyser.close()
         self.lookup.close()
 
     def set_options(self, options: OverlayOptions) -> None:
@@ -365,7 +371,7 @@ class PlaybackView(QWidget):
         self._data_span = data.span
         self._events = list(data.events)
         for tile in self.tiles:
-            tile.events = self._events
+            tile.events, tile.events_span = self._events, data.span
         self.timebar.set_data(data)
         self.data_loaded.emit(data)
 
