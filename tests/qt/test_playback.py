@@ -14,6 +14,7 @@ from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication
 
 from app.domain import Event, EventKind
+from app.store.db import open_db
 from app.playback.source import SourceState
 from tests.playback_media import frame_number, needs_ffmpeg, record_camera
 from tests.qt.scripted_station import ScriptedStation, make_config
@@ -202,5 +203,49 @@ def test_window_opens_playback_from_ctrl_p_and_from_an_event(qtbot, tmp_path: Pa
         was = view.clock.state().playing
         qtbot.keyClick(view, Qt.Key.Key_Space)
         assert view.clock.state().playing is not was
+    finally:
+        w.close()
+
+
+def test_double_click_on_an_event_row_opens_playback_10_s_before(qtbot, tmp_path: Path, recorded) -> None:
+    """A real double-click on a row of the live events panel and of the compliance tab's event list."""
+    db, rec = recorded
+    store = open_db(db)
+    store.execute("INSERT INTO events(at, camera_id, kind, details) VALUES (?, 'cam0', 'incorrect_mask', '{}')",
+                  [T0 + 50.0])  # fmt: skip
+    store.conn.commit()
+    store.conn.close()
+    station = ScriptedStation(make_config(2, sites=1), db_path=str(db))
+    station.recordings_dir = rec  # type: ignore[attr-defined]
+    w = StationWindow(station, QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    w.resize(1600, 900)
+    w.show()
+    qtbot.waitExposed(w)
+    try:
+        w.events.add_event(Event(T0 + 25.0, "cam1", EventKind.NO_MASK, 3))
+        table = w.event_panel.table
+        index = table.model().index(0, 1)
+        where = table.visualRect(index).center()
+        qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=where)  # a double-click's first press
+        qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=where)
+        view = w.playback.view
+        assert w.tabs.currentWidget() is view
+        assert view.position() == pytest.approx(T0 + 15.0, abs=0.5)
+        assert view.clock.state().playing
+        view.pause()
+        _shown(qtbot, view, view.cameras().index("cam1"), view.position())  # the event's camera shows video
+
+        tab = w.show_compliance()
+        assert tab.view is not None
+        qtbot.waitUntil(lambda: tab.view._reader is not None, timeout=5000)
+        tab.view.show_events("cam0", T0, T0 + 60.0)
+        events = tab.view.events
+        assert events.rowCount() == 1
+        rect = events.visualItemRect(events.item(0, 0))
+        qtbot.mouseClick(events.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.mouseDClick(events.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        assert w.tabs.currentWidget() is view
+        assert view.position() == pytest.approx(T0 + 40.0, abs=0.5)
     finally:
         w.close()
