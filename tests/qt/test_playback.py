@@ -14,8 +14,8 @@ from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication
 
 from app.domain import Event, EventKind
-from app.store.db import open_db
 from app.playback.source import SourceState
+from app.store.db import open_db
 from tests.playback_media import frame_number, needs_ffmpeg, record_camera
 from tests.qt.scripted_station import ScriptedStation, make_config
 from widgets.main_window import StationWindow
