@@ -101,6 +101,9 @@ class PlaybackTile(QWidget):
         if self.overlay is OverlaySource.ANALYSED and self.analyser is not None:
             moment = self.analyser.latest(self.source.camera_id)
             if analysis_applies(moment, self.shown):
+                assert moment is not None and moment.result is not None
+                if not moment.result.faces:
+                    return self.tr("overlay: analysed now, no face found")
                 return self.tr("overlay: analysed now")
             if self.analyser.error:
                 return self.tr("overlay: analysis unavailable ({why})").format(why=self.analyser.error)

@@ -29,6 +29,7 @@ from app.playback.lookup import EventMark, RecordingLookup
 from app.playback.query import TimelineData, TimelineQueries
 from app.playback.source import PlaybackSource
 from widgets.overlay import OverlayOptions
+from widgets.playback.keys import KEYS, key_action
 from widgets.playback.tile import PlaybackTile
 from widgets.playback.timebar import TimeBar
 
@@ -376,49 +377,24 @@ class PlaybackView(QWidget):
         self.data_loaded.emit(data)
 
     # -- keys: the view takes its keys before the window's shortcuts (Space acknowledges on the wall) -
-    KEYS = {
-        Qt.Key.Key_Space, Qt.Key.Key_Comma, Qt.Key.Key_Period, Qt.Key.Key_Left, Qt.Key.Key_Right,
-        Qt.Key.Key_BracketLeft, Qt.Key.Key_BracketRight, Qt.Key.Key_Plus, Qt.Key.Key_Equal, Qt.Key.Key_Minus,
-        Qt.Key.Key_R, Qt.Key.Key_E, Qt.Key.Key_M, Qt.Key.Key_G, Qt.Key.Key_Home, Qt.Key.Key_Escape,
-        Qt.Key.Key_Backspace,
-    }  # fmt: skip
-
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
             mods = event.modifiers() & ~(Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.KeypadModifier)
-            if event.key() in self.KEYS and mods == Qt.KeyboardModifier.NoModifier:
+            if event.key() in KEYS and mods == Qt.KeyboardModifier.NoModifier:
                 event.accept()
                 return True
         return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
-        key, shift = event.key(), bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-        actions = {
-            Qt.Key.Key_Space: self.toggle_play,
-            Qt.Key.Key_Comma: lambda: self.step(-1),
-            Qt.Key.Key_Period: lambda: self.step(1),
-            Qt.Key.Key_Left: lambda: self.jump(-60 if shift else -10),
-            Qt.Key.Key_Right: lambda: self.jump(60 if shift else 10),
-            Qt.Key.Key_BracketLeft: self.set_in,
-            Qt.Key.Key_BracketRight: self.set_out,
-            Qt.Key.Key_Backspace: self.clear_marks,
-            Qt.Key.Key_Plus: lambda: self.change_speed(True),
-            Qt.Key.Key_Equal: lambda: self.change_speed(True),
-            Qt.Key.Key_Minus: lambda: self.change_speed(False),
-            Qt.Key.Key_R: self.play_reverse,
-            Qt.Key.Key_E: self.request_export,
-            Qt.Key.Key_M: self.request_bookmark,
-            Qt.Key.Key_G: self._focus_goto,
-            Qt.Key.Key_Escape: self.live_requested.emit,
-        }
-        action = actions.get(Qt.Key(key))
+        shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        action = key_action(self, Qt.Key(event.key()), shift)
         if action is None:
             super().keyPressEvent(event)
             return
         action()
         event.accept()
 
-    def _focus_goto(self) -> None:
+    def focus_goto(self) -> None:
         self.goto_edit.setDateTime(QDateTime.fromSecsSinceEpoch(int(self.position())))
         self.goto_edit.setFocus()
         self.goto_edit.setSelectedSection(QDateTimeEdit.Section.HourSection)
