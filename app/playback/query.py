@@ -65,6 +65,11 @@ class TimelineQueries:
         with self._cv:
             return self._token
 
+    def busy(self) -> bool:
+        """Whether a request waits or runs (the periodic refresh skips a turn rather than cancel it)."""
+        with self._cv:
+            return self._pending is not None or self._running is not None
+
     def request(self, cameras: Sequence[str], start: float, end: float) -> int:
         """Ask for ``cameras``' data in [start, end); returns the request's token (answers carry it)."""
         with self._cv:

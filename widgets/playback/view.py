@@ -358,7 +358,10 @@ class PlaybackView(QWidget):
 
     def reload_data(self, force: bool = False) -> int:
         """Ask the worker for coverage, events and bookmarks of the visible range (with a margin either
-        side); the answer arrives through ``data_loaded``. Returns the request's token."""
+        side); the answer arrives through ``data_loaded``. Returns the request's token. The periodic refresh
+        (not ``force``) skips a turn while an answer is still on its way rather than cancel it."""
+        if not force and self.queries.busy():
+            return self.queries.latest
         start, end = self.timebar.visible()
         margin = (end - start) * 0.5
         span = (start - margin, end + margin)
