@@ -112,3 +112,25 @@ def record_camera(
 
 def _fields(seg: Segment) -> dict:
     return {k: getattr(seg, k) for k in Segment.__slots__}  # type: ignore[attr-defined]
+
+
+SHARED_VIDEO = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "video"
+
+
+def record_clip(rec_dir: Path, db_path: Path, camera_id: str, start: float, src: Path, fps: int = 15) -> Segment:
+    """One segment of real video (``src`` re-encoded like the recorder: H.264, a key frame a second), indexed
+    as ``camera_id``'s recording from ``start``."""
+    assert FFMPEG
+    out = rec_dir / camera_id / f"{utc_stamp(start, ms=True)}.mp4"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([FFMPEG, "-hide_banner", "-loglevel", "error", "-y", "-i", str(src), "-an", "-vf", f"fps={fps}",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-g", str(fps), "-pix_fmt", "yuv420p", str(out)],
+                   check=True)  # fmt: skip
+    info = probe_video(out)
+    seg = Segment(camera_id, start, start + info.frames / fps, out.relative_to(rec_dir).as_posix(),
+                  out.stat().st_size, info.frames, float(fps), info.width, info.height, info.codec)  # fmt: skip
+    db = open_db(db_path)
+    try:
+        return Segment(**{**_fields(seg), "id": add_segment(db, seg)})
+    finally:
+        db.conn.close()

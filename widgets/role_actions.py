@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QCoreApplication, QPoint, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QInputDialog, QMenu, QWidget
 
@@ -338,6 +338,8 @@ class RoleActions:
         """Right-click on an event (events panel, compliance list)."""
         menu = QMenu(self.w)
         menu.addAction("Show the camera", lambda: self.w.show_camera(event.camera_id))
+        # every event plays back this way, watchlist matches too (their double-click opens the review)
+        menu.addAction(QCoreApplication.translate("RoleActions", "Play from 10 s before"), lambda: self.w.playback.open_event(event))
         if self.gate.can(Permission.EXPORT):
             menu.addAction("Export ±10 s…", lambda: self.export_event(event))
         if event.kind is EventKind.WATCHLIST_MATCH and self.gate.can(Permission.REVIEW_MATCH):

@@ -46,10 +46,18 @@ class RecordingLookup:
             self._conn.close()
             self._conn = None
 
+    def interrupt(self) -> None:
+        """Cancel the query running on this connection (safe from any thread); it raises 'interrupted'."""
+        conn = self._conn
+        if conn is not None:
+            conn.interrupt()
+
     def _rows(self, sql: str, params: tuple[object, ...]) -> list[sqlite3.Row]:
         try:
             return list(self._db().execute(sql, params).fetchall())
-        except sqlite3.OperationalError:  # no such table yet (a new database), or the file is missing
+        except sqlite3.OperationalError as exc:  # no such table yet (a new database), or the file is missing
+            if _interrupted(exc):
+                raise  # a newer query cancelled this one (``Connection.interrupt``): not "nothing there"
             return []
 
     def segments(self, camera_id: str, start: float, end: float) -> list[Segment]:
@@ -112,8 +120,14 @@ class RecordingLookup:
 
         try:
             return list_bookmarks(Database(self._db()), cameras, (start, end))
-        except sqlite3.OperationalError:
+        except sqlite3.OperationalError as exc:
+            if _interrupted(exc):
+                raise
             return []
+
+
+def _interrupted(exc: sqlite3.OperationalError) -> bool:
+    return "interrupted" in str(exc)
 
 
 def _segment(r: sqlite3.Row) -> Segment:

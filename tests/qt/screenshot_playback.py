@@ -52,7 +52,8 @@ def main() -> None:
     record(clips[1 % len(clips)], rec, db, "cam0", [(0, 180)])
     record(clips[0], rec, db, "cam1", [(0, 70), (105, 180)])  # 35 s not recorded
     record(clips[2 % len(clips)], rec, db, "cam2", [(0, 180)])
-    record(clips[0], rec, db, "cam3", [(20, 180)])
+    face = videos / "man_no_mask_360p.mp4"  # a close face: the analysed-now boxes show on this one
+    record(face if face.exists() else clips[0], rec, db, "cam3", [(20, 180)])
     events = [
         (40.0, "cam0", "no_mask", {"box": [250, 60, 330, 150], "frame": [640, 360]}),
         (62.0, "cam1", "incorrect_mask", {"box": [300, 90, 360, 160], "frame": [640, 360]}),
@@ -98,6 +99,10 @@ def main() -> None:
 
     view.reload_data(force=True)
     settle()
+    deadline = time.monotonic() + 60  # the first analysis starts the face detector's child process
+    while time.monotonic() < deadline and any(t.overlay_text().endswith("…") for t in view.tiles):
+        settle(200)
+    print("overlays:", [t.overlay_text() for t in view.tiles])
     w.grab().save(str(out / "playback.png"))
     bar = view.timebar
     y = int(bar.row_rect(1).center().y())

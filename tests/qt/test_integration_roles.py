@@ -153,7 +153,10 @@ def test_compliance_tab_toggles_with_ctrl_t_and_hides_reports_from_operators(
         event = w.compliance.event_at(0)
         assert event is not None and event.camera_id == "cam1" and event.at == T0
         menu = w.roles.event_menu(event, QPoint(0, 0))
-        assert [a.text() for a in menu.actions()] == ["Show the camera", "Export ±10 s…"]
+        assert [a.text() for a in menu.actions()] == ["Show the camera", "Play from 10 s before", "Export ±10 s…"]
+        menu.actions()[1].trigger()  # playback of the event's moment, 10 s before it
+        assert w.tabs.currentWidget() is w.playback.view
+        assert w.playback.view.position() == pytest.approx(T0 - 10.0, abs=0.5)
         menu.close()
 
 

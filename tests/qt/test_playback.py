@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.domain import Event, EventKind
 from app.playback.source import SourceState
+from app.store.db import open_db
 from tests.playback_media import frame_number, needs_ffmpeg, record_camera
 from tests.qt.scripted_station import ScriptedStation, make_config
 from widgets.main_window import StationWindow
@@ -102,8 +103,9 @@ def _pixel(img: QImage, x: float, y: float) -> QColor:
 
 def test_gaps_are_drawn_on_the_time_bar_and_the_tile_says_so(qtbot, view: PlaybackView) -> None:
     view.open(["cam0", "cam1"], T0 + 10.0)
-    view.timebar.set_view(T0 - 10, 80)
-    view.reload_data(force=True)
+    with qtbot.waitSignal(view.data_loaded, timeout=5000):
+        view.timebar.set_view(T0 - 10, 80)
+        view.reload_data(force=True)
     bar = view.timebar
     assert [(round(r.start - T0), round(r.end - T0)) for r in bar.data.coverage["cam0"]] == [(0, 30), (45, 60)]
     img = bar.grab().toImage()
@@ -201,5 +203,49 @@ def test_window_opens_playback_from_ctrl_p_and_from_an_event(qtbot, tmp_path: Pa
         was = view.clock.state().playing
         qtbot.keyClick(view, Qt.Key.Key_Space)
         assert view.clock.state().playing is not was
+    finally:
+        w.close()
+
+
+def test_double_click_on_an_event_row_opens_playback_10_s_before(qtbot, tmp_path: Path, recorded) -> None:
+    """A real double-click on a row of the live events panel and of the compliance tab's event list."""
+    db, rec = recorded
+    store = open_db(db)
+    store.execute("INSERT INTO events(at, camera_id, kind, details) VALUES (?, 'cam0', 'incorrect_mask', '{}')",
+                  [T0 + 50.0])  # fmt: skip
+    store.conn.commit()
+    store.conn.close()
+    station = ScriptedStation(make_config(2, sites=1), db_path=str(db))
+    station.recordings_dir = rec  # type: ignore[attr-defined]
+    w = StationWindow(station, QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    w.resize(1600, 900)
+    w.show()
+    qtbot.waitExposed(w)
+    try:
+        w.events.add_event(Event(T0 + 25.0, "cam1", EventKind.NO_MASK, 3))
+        table = w.event_panel.table
+        index = table.model().index(0, 1)
+        where = table.visualRect(index).center()
+        qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=where)  # a double-click's first press
+        qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=where)
+        view = w.playback.view
+        assert w.tabs.currentWidget() is view
+        assert view.position() == pytest.approx(T0 + 15.0, abs=0.5)
+        assert view.clock.state().playing
+        view.pause()
+        _shown(qtbot, view, view.cameras().index("cam1"), view.position())  # the event's camera shows video
+
+        tab = w.show_compliance()
+        assert tab.view is not None
+        qtbot.waitUntil(lambda: tab.view._reader is not None, timeout=5000)
+        tab.view.show_events("cam0", T0, T0 + 60.0)
+        events = tab.view.events
+        assert events.rowCount() == 1
+        rect = events.visualItemRect(events.item(0, 0))
+        qtbot.mouseClick(events.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.mouseDClick(events.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        assert w.tabs.currentWidget() is view
+        assert view.position() == pytest.approx(T0 + 40.0, abs=0.5)
     finally:
         w.close()

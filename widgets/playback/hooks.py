@@ -17,6 +17,7 @@ from sqlite_utils import Database
 from app import paths
 from app.domain import Event
 from app.errors import UserError
+from app.playback.analysed import playback_models
 from app.security.roles import Permission
 from app.store import bookmarks as bm
 from widgets.playback.dialogs import BookmarkDialog, LocksDialog
@@ -38,7 +39,9 @@ class PlaybackHooks(QObject):
         station = window.station
         rec = getattr(station, "recordings_dir", None) or Path(paths.data_dir()) / "recordings"
         names = {c.id: c.name for c in station.config().cameras}
-        self.view = PlaybackView(station.db_path(), Path(rec), names)
+        # boxes where the store has none: the export's analysis, its detector in a child process
+        models = playback_models(getattr(station.config(), "analysis", None))
+        self.view = PlaybackView(station.db_path(), Path(rec), names, analysis=models)
         self.index = window.tabs.addTab(self.view, self.tr("Playback"))
         self.locks_dialog: LocksDialog | None = None
         self.action = QAction(self.tr("Playback / live"), window)
@@ -53,6 +56,9 @@ class PlaybackHooks(QObject):
         self.view.bookmark_requested.connect(self._on_view_bookmark_requested)
         self.view.locks_requested.connect(self.open_locks)
         window.tabs.currentChanged.connect(self._on_tabs_current_changed)
+        actions = getattr(window, "actions_", None)
+        if actions is not None:  # the saved B/L/I switches apply here too (they were read before this tab)
+            actions.apply_overlays()
 
     # -- opening --------------------------------------------------------------------------------------
     def active(self) -> bool:

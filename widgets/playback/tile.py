@@ -12,11 +12,12 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.domain import MaskState
+from app.playback.analysed import MomentAnalyser
 from app.playback.decoder import DecodedFrame
 from app.playback.lookup import EventMark
-from app.playback.overlays import boxes_at
+from app.playback.overlays import OverlaySource, analysis_applies, boxes_at, overlay_source
 from app.playback.source import PlaybackSource, SourceState
-from widgets.overlay import VERDICT_COLOURS, OverlayOptions, fit_rect
+from widgets.overlay import VERDICT_COLOURS, OverlayOptions, draw_faces, fit_rect
 
 KIND_STATE = {
     "no_mask": MaskState.NO_MASK,
@@ -29,13 +30,16 @@ INFO_H = 26
 class PlaybackTile(QWidget):
     """Shows ``source``'s newest frame; ``refresh()`` on every display tick."""
 
-    def __init__(self, source: PlaybackSource, name: str, parent: QWidget | None = None) -> None:
+    def __init__(self, source: PlaybackSource, name: str, analyser: MomentAnalyser | None = None,
+                 parent: QWidget | None = None) -> None:  # fmt: skip
         super().__init__(parent)
+        self.analyser = analyser
         self.setObjectName("PlaybackTile")
         self.source = source
         self.name = name
         self.options = OverlayOptions()
         self.events: Sequence[EventMark] = []
+        self.events_span: tuple[float, float] | None = None  # the range ``events`` covers (None: not loaded)
         self.speed_text = ""
         self.shown: DecodedFrame | None = None
         self._array: np.ndarray | None = None  # the QImage below borrows this buffer: keep them together
@@ -43,6 +47,8 @@ class PlaybackTile(QWidget):
         self._version = -1
         self._state = SourceState.NO_RECORDING
         self._asked = 0.0
+        self.overlay = OverlaySource.NONE  # where the boxes on the shown frame come from
+        self._analysed_key: tuple[float, bool, str] | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(160, 110)
 
@@ -60,8 +66,49 @@ class PlaybackTile(QWidget):
                 self._array, self.shown = arr, frame
                 self._image = QImage(arr.data, w, h, int(arr.strides[0]), QImage.Format.Format_BGR888)
                 changed = True
+        before = self.overlay
+        changed = self._update_overlay() or changed or self.overlay is not before
         if changed:
             self.update()
+
+    def _update_overlay(self) -> bool:
+        """Pick the overlay source of the shown frame; ask for its analysis where the store has no boxes.
+        True when what is drawn changed."""
+        frame = self.shown
+        if frame is None or not self.options.boxes or self._state is not SourceState.PLAYING:
+            self.overlay = OverlaySource.NONE
+            return False
+        span = self.events_span
+        if span is None or not span[0] <= frame.at < span[1]:
+            self.overlay = OverlaySource.NONE  # the stored events of this moment are still on their way
+            return False
+        stored = boxes_at(self.events, self.source.camera_id, frame.at)
+        self.overlay = overlay_source(stored, self.analyser is not None)
+        if self.overlay is not OverlaySource.ANALYSED or self.analyser is None:
+            return False
+        self.analyser.request(frame)  # a no-op when this frame is analysed already
+        moment = self.analyser.latest(self.source.camera_id)
+        key = (moment.at if moment else 0.0, analysis_applies(moment, frame), self.analyser.error)
+        if key != self._analysed_key:
+            self._analysed_key = key
+            return True
+        return False
+
+    def overlay_text(self) -> str:
+        """The overlay source as the tile shows it."""
+        if self.overlay is OverlaySource.STORED:
+            return self.tr("overlay: stored")
+        if self.overlay is OverlaySource.ANALYSED and self.analyser is not None:
+            moment = self.analyser.latest(self.source.camera_id)
+            if analysis_applies(moment, self.shown):
+                assert moment is not None and moment.result is not None
+                if not moment.result.faces:
+                    return self.tr("overlay: analysed now, no face found")
+                return self.tr("overlay: analysed now")
+            if self.analyser.error:
+                return self.tr("overlay: analysis unavailable ({why})").format(why=self.analyser.error)
+            return self.tr("overlay: analysing…")
+        return ""
 
     def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802
         p = QPainter(self)
@@ -73,7 +120,11 @@ class PlaybackTile(QWidget):
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
             p.drawImage(target, self._image)
             if self.options.boxes:
-                self._paint_boxes(p, target)
+                if self.overlay is OverlaySource.STORED:
+                    self._paint_boxes(p, target)
+                elif self.overlay is OverlaySource.ANALYSED:
+                    self._paint_analysed(p, target)
+                self._paint_source(p, target)
         else:
             p.setPen(QColor(157, 167, 179))
             font = QFont(self.font())
@@ -91,6 +142,25 @@ class PlaybackTile(QWidget):
         p.setPen(QPen(QColor(48, 54, 61), 1))
         p.drawRect(self.rect().adjusted(0, 0, -1, -1))
         p.end()
+
+    def _paint_analysed(self, p: QPainter, target: QRectF) -> None:
+        moment = self.analyser.latest(self.source.camera_id) if self.analyser is not None else None
+        if moment is not None and moment.result is not None and analysis_applies(moment, self.shown):
+            draw_faces(p, moment.result, target, self.options)
+
+    def _paint_source(self, p: QPainter, target: QRectF) -> None:
+        text = self.overlay_text()
+        if not text:
+            return
+        font = QFont(self.font())
+        font.setPixelSize(12)
+        p.setFont(font)
+        w = min(target.width() - 8, p.fontMetrics().horizontalAdvance(text) + 12)
+        box = QRectF(target.left() + 4, target.bottom() - 24, w, 20)
+        stored = self.overlay is OverlaySource.STORED
+        p.fillRect(box, QColor(31, 111, 235, 200) if stored else QColor(110, 64, 170, 200))
+        p.setPen(QColor(255, 255, 255))
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter, p.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, int(w) - 8))
 
     def _paint_boxes(self, p: QPainter, target: QRectF) -> None:
         frame = self.shown

@@ -10,15 +10,13 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from app.clips.index import TimeRange
 from app.playback.lookup import EventMark
-from app.store.bookmarks import Bookmark
+from app.playback.query import TimelineData
 
 AXIS_H = 24
 ROW_H = 18
@@ -44,13 +42,7 @@ MARK_IN_OUT = QColor(63, 185, 80)
 CURSOR = QColor(255, 255, 255)
 
 
-@dataclass
-class TimeBarData:
-    """What the bar draws, per visible range."""
-
-    coverage: dict[str, list[TimeRange]] = field(default_factory=dict)
-    events: list[EventMark] = field(default_factory=list)
-    bookmarks: list[Bookmark] = field(default_factory=list)
+TimeBarData = TimelineData  # what the bar draws, per visible range (made by app/playback/query.py)
 
 
 class TimeBar(QWidget):
@@ -90,9 +82,14 @@ class TimeBar(QWidget):
         self.data = data
         self.update()
 
-    def set_position(self, t: float, follow: bool = True) -> None:
+    def set_position(self, t: float, follow: bool = True, reveal: bool = False) -> None:
+        """Move the cursor; with ``follow``, the view pages on when playing carries the cursor off its edge
+        (a view the user panned or zoomed away from the cursor stays where it is); with ``reveal`` (a seek
+        or jump) the view always pages to the cursor."""
+        end = self.start + self.span
+        was_in = self.start <= self.position <= end
         self.position = t
-        if follow and self._drag is None and not (self.start <= t <= self.start + self.span):
+        if follow and self._drag is None and (was_in or reveal) and not (self.start <= t <= end):
             self.set_view(t - self.span * 0.25, self.span)
         self.update()
 

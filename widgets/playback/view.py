@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QDateTime, QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QDateTime, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -22,12 +22,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.clips.export_analysis import AnalysisModels
+from app.playback.analysed import MomentAnalyser
 from app.playback.clock import SPEEDS, SyncClock, next_speed
 from app.playback.lookup import EventMark, RecordingLookup
+from app.playback.query import TimelineData, TimelineQueries
 from app.playback.source import PlaybackSource
 from widgets.overlay import OverlayOptions
+from widgets.playback.keys import KEYS, key_action
 from widgets.playback.tile import PlaybackTile
-from widgets.playback.timebar import TimeBar, TimeBarData
+from widgets.playback.timebar import TimeBar
 
 EVENT_LEAD_S = 10.0  # an event opens this long before it
 REFRESH_MS = 33
@@ -46,13 +50,16 @@ class PlaybackView(QWidget):
     export_requested = Signal(object, float, float)  # camera ids, start, end
     bookmark_requested = Signal(object, float, float)  # camera ids, start, end (start == end: a moment)
     locks_requested = Signal()
+    data_loaded = Signal(object)  # TimelineData: the time bar's data for the visible range arrived
 
     def __init__(self, db_path: str | Path, recordings_dir: Path, names: dict[str, str] | None = None,
-                 parent: QWidget | None = None) -> None:  # fmt: skip
+                 parent: QWidget | None = None, analysis: AnalysisModels | None = None) -> None:  # fmt: skip
+        """``analysis``: the models for boxes where the store has none (None: stored boxes only)."""
         super().__init__(parent)
         self.setObjectName("PlaybackView")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.lookup = RecordingLookup(db_path)
+        self.analyser = MomentAnalyser(analysis) if analysis is not None else None
         self.recordings_dir = recordings_dir
         self.names = dict(names or {})
         self.clock = SyncClock(time.time())
@@ -63,6 +70,10 @@ class PlaybackView(QWidget):
         self.mark_out: float | None = None
         self._events: list[EventMark] = []
         self._data_span: tuple[float, float] | None = None
+        self._asked_span: tuple[float, float] | None = None
+        self._bridge = _DataBridge(self)
+        self._bridge.arrived.connect(self._on_data_arrived)  # queued: emitted on the worker thread
+        self.queries = TimelineQueries(db_path, self._bridge.arrived.emit)
 
         self.live_button = self._button(self.tr("Live"), self.tr("Back to the live wall (Esc)"), self.live_requested.emit)
         self.live_button.setObjectName("PlaybackLive")
@@ -158,7 +169,7 @@ class PlaybackView(QWidget):
             rows, cols = _grid_shape(len(cameras))
             for i, cid in enumerate(cameras):
                 src = PlaybackSource(cid, self.clock, self.lookup, self.recordings_dir)
-                tile = PlaybackTile(src, self.names.get(cid, cid))
+                tile = PlaybackTile(src, self.names.get(cid, cid), self.analyser)
                 tile.options = self.options
                 self.sources.append(src)
                 self.tiles.append(tile)
@@ -189,6 +200,9 @@ class PlaybackView(QWidget):
 
     def shut_down(self) -> None:
         self.close_sources()
+        self.queries.close()
+        if self.analyser is not None:
+            self.analyser.close()
         self.lookup.close()
 
     def set_options(self, options: OverlayOptions) -> None:
@@ -205,7 +219,7 @@ class PlaybackView(QWidget):
         self.clock.seek(at)
         for src in self.sources:
             src.wake()
-        self.timebar.set_position(self.clock.position())
+        self.timebar.set_position(self.clock.position(), reveal=True)
 
     def jump(self, seconds: float) -> None:
         self.seek(self.clock.position() + seconds)
@@ -281,7 +295,7 @@ class PlaybackView(QWidget):
         self.seek(mark.at - EVENT_LEAD_S)
 
     def _on_timebar_view_changed(self, start: float, end: float) -> None:
-        span = self._data_span
+        span = self._asked_span  # what is loaded or on its way: one request per move out of it
         if span is None or start < span[0] or end > span[1]:
             self.reload_data(force=True)
 
@@ -342,70 +356,57 @@ class PlaybackView(QWidget):
         if state.playing and state.speed > 0 and pos >= time.time() - 0.5:
             self.pause()  # caught up with now: nothing more is recorded yet
 
-    def reload_data(self, force: bool = False) -> None:
-        """Coverage, events and bookmarks of the visible range (with a margin either side)."""
+    def reload_data(self, force: bool = False) -> int:
+        """Ask the worker for coverage, events and bookmarks of the visible range (with a margin either
+        side); the answer arrives through ``data_loaded``. Returns the request's token. The periodic refresh
+        (not ``force``) skips a turn while an answer is still on its way rather than cancel it."""
+        if not force and self.queries.busy():
+            return self.queries.latest
         start, end = self.timebar.visible()
         margin = (end - start) * 0.5
         span = (start - margin, end + margin)
-        cams = self.cameras()
-        data = TimeBarData(
-            coverage={c: self.lookup.coverage(c, *span) for c in cams},
-            events=self.lookup.events(cams, *span),
-            bookmarks=self.lookup.bookmarks(cams, *span),
-        )
-        self._data_span = span
-        self._events = data.events
+        self._asked_span = span
+        return self.queries.request(self.cameras(), *span)
+
+    def _on_data_arrived(self, data: TimelineData) -> None:
+        """On the GUI thread: an answer of the worker; one a newer request superseded is dropped."""
+        if data.token != self.queries.latest:
+            return
+        self._data_span = data.span
+        self._events = list(data.events)
         for tile in self.tiles:
-            tile.events = data.events
+            tile.events, tile.events_span = self._events, data.span
         self.timebar.set_data(data)
+        self.data_loaded.emit(data)
 
     # -- keys: the view takes its keys before the window's shortcuts (Space acknowledges on the wall) -
-    KEYS = {
-        Qt.Key.Key_Space, Qt.Key.Key_Comma, Qt.Key.Key_Period, Qt.Key.Key_Left, Qt.Key.Key_Right,
-        Qt.Key.Key_BracketLeft, Qt.Key.Key_BracketRight, Qt.Key.Key_Plus, Qt.Key.Key_Equal, Qt.Key.Key_Minus,
-        Qt.Key.Key_R, Qt.Key.Key_E, Qt.Key.Key_M, Qt.Key.Key_G, Qt.Key.Key_Home, Qt.Key.Key_Escape,
-        Qt.Key.Key_Backspace,
-    }  # fmt: skip
-
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
             mods = event.modifiers() & ~(Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.KeypadModifier)
-            if event.key() in self.KEYS and mods == Qt.KeyboardModifier.NoModifier:
+            if event.key() in KEYS and mods == Qt.KeyboardModifier.NoModifier:
                 event.accept()
                 return True
         return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
-        key, shift = event.key(), bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-        actions = {
-            Qt.Key.Key_Space: self.toggle_play,
-            Qt.Key.Key_Comma: lambda: self.step(-1),
-            Qt.Key.Key_Period: lambda: self.step(1),
-            Qt.Key.Key_Left: lambda: self.jump(-60 if shift else -10),
-            Qt.Key.Key_Right: lambda: self.jump(60 if shift else 10),
-            Qt.Key.Key_BracketLeft: self.set_in,
-            Qt.Key.Key_BracketRight: self.set_out,
-            Qt.Key.Key_Backspace: self.clear_marks,
-            Qt.Key.Key_Plus: lambda: self.change_speed(True),
-            Qt.Key.Key_Equal: lambda: self.change_speed(True),
-            Qt.Key.Key_Minus: lambda: self.change_speed(False),
-            Qt.Key.Key_R: self.play_reverse,
-            Qt.Key.Key_E: self.request_export,
-            Qt.Key.Key_M: self.request_bookmark,
-            Qt.Key.Key_G: self._focus_goto,
-            Qt.Key.Key_Escape: self.live_requested.emit,
-        }
-        action = actions.get(Qt.Key(key))
+        shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        action = key_action(self, Qt.Key(event.key()), shift)
         if action is None:
             super().keyPressEvent(event)
             return
         action()
         event.accept()
 
-    def _focus_goto(self) -> None:
+    def focus_goto(self) -> None:
         self.goto_edit.setDateTime(QDateTime.fromSecsSinceEpoch(int(self.position())))
         self.goto_edit.setFocus()
         self.goto_edit.setSelectedSection(QDateTimeEdit.Section.HourSection)
+
+
+class _DataBridge(QObject):
+    """Carries the worker's answers to the GUI thread (a queued connection)."""
+
+    arrived = Signal(object)
 
 
 def _speed_text(speed: float) -> str:
