@@ -29,6 +29,7 @@ from app.errors import UserError
 from app.store.compliance_query import ComplianceReader
 from app.store.records import CameraRecord, SiteRecord, TrackUpdate
 from app.store.writer import StoreWriter
+from app.zones import Zone
 
 TRUTH_COLUMNS = ("clip", "people", "masked", "unmasked", "incorrect", "notes")
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".avi", ".mov", ".webm", ".ts", ".m4v")
@@ -176,11 +177,15 @@ def _track_update(s: TrackSummary) -> TrackUpdate:
     )
 
 
-def play_clip(path: Path, spec: EngineSpec, fps: float, db_path: Path) -> tuple[int, float, Any]:
-    """Play one clip through a fresh engine into a fresh store; (frames analysed, seconds, totals)."""
+def play_clip(
+    path: Path, spec: EngineSpec, fps: float, db_path: Path, zones: tuple[Zone, ...] = ()
+) -> tuple[int, float, Any]:
+    """Play one clip through a fresh engine into a fresh store; (frames analysed, seconds, totals).
+    ``zones``: the camera's exclusion / counting zones (``app.zones``), as a station applies them."""
     writer = StoreWriter(db_path, flush_interval_s=0.05)
     writer.start()
     engine = AnalysisEngine(build_parts(spec))
+    engine.set_zones(EVAL_CAMERA, zones)
     frames = 0
     last_t = 0.0
     try:
