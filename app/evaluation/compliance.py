@@ -280,3 +280,19 @@ def evaluate(
         "people_count_error": round(sum(count_errs) / len(count_errs), 3) if count_errs else None,
         "config": config_summary(spec, config),
     }
+
+
+def count_clip(path: Path, cameras: int = 16, zones: tuple[Zone, ...] = ()) -> dict[str, int]:
+    """People counted on one clip by the station's engine for ``cameras`` cameras, with a camera's zones:
+    what drawing a zone changes (the zone test of the camera manager runs it in a child process)."""
+    config = station_config(cameras)
+    with tempfile.TemporaryDirectory(prefix="vigil-zonec-") as tmp:
+        spec = replace(engine_spec(config, StationOptions(), Path(tmp) / "unused.sqlite3"), db_path="")
+        _, _, tot = play_clip(path, spec, config.cameras[0].analysis_fps, Path(tmp) / "clip.sqlite3", zones)
+    return {
+        "people": tot.people,
+        "masked": tot.masked,
+        "unmasked": tot.unmasked,
+        "incorrect": tot.incorrect,
+        "undecided": tot.people - tot.decided,
+    }
