@@ -167,11 +167,13 @@ class ZoneEditorDialog(QDialog):
         self.zone_list.clear()
         for i, zone in enumerate(self.canvas.zones()):
             what = self.tr("exclusion") if zone.kind is ZoneKind.EXCLUDE else self.tr("counting")
-            text = self.tr("%1. %2, %3 points, %4 % of the frame")
+            text = self.tr("%1. %2 · %3 pts · %4 %")
             for key, value in (("%1", str(i + 1)), ("%2", what), ("%3", str(len(zone.points))),
                                ("%4", f"{100 * zone.area():.0f}")):  # fmt: skip
                 text = text.replace(key, value)
-            self.zone_list.addItem(QListWidgetItem(text))
+            item = QListWidgetItem(text)
+            item.setToolTip(self.tr("%1 % of the frame").replace("%1", f"{100 * zone.area():.1f}"))
+            self.zone_list.addItem(item)
         self.zone_list.setCurrentRow(self.canvas.selected if self.canvas.selected is not None else -1)
         self.zone_list.blockSignals(False)
         self._show("")

@@ -55,7 +55,9 @@ def _count(config_path: Path, camera_id: str, clip: Path) -> dict[str, int]:
     return counts
 
 
-def test_a_zone_drawn_on_the_desk_removes_the_false_mask_people(qtbot, tmp_path: Path, shared_data: Path) -> None:
+def test_a_zone_drawn_on_the_desk_removes_the_false_mask_people(
+    qtbot, tmp_path: Path, shared_data: Path
+) -> None:
     clip = shared_data / "video" / OFFICE
     config = StationConfig(
         sites=(SiteConfig("hq", "Head office"),), cameras=(CameraConfig("lobby", "Lobby", "hq", str(clip)),)
@@ -71,7 +73,11 @@ def test_a_zone_drawn_on_the_desk_removes_the_false_mask_people(qtbot, tmp_path:
     _click_polygon(qtbot, editor, STAFF_DESK)
     (zone,) = editor.zones()
     assert zone.kind is ZoneKind.EXCLUDE and len(zone.points) == len(STAFF_DESK)
-    assert all(abs(a - b) < 0.01 for p, q in zip(zone.points, STAFF_DESK, strict=True) for a, b in zip(p, q))
+    assert all(
+        abs(a - b) < 0.01
+        for p, q in zip(zone.points, STAFF_DESK, strict=True)
+        for a, b in zip(p, q, strict=True)
+    )
     editor.buttons.button(editor.buttons.StandardButton.Ok).click()
     assert "1 exclusion zone" in dialog.form.zones_label.text()
     with qtbot.waitSignal(dialog.config_saved) as saved:
@@ -91,7 +97,8 @@ def test_a_zone_drawn_on_the_desk_removes_the_false_mask_people(qtbot, tmp_path:
 def small_dialog(qtbot, tmp_path: Path) -> CameraManagerDialog:
     clip = make_clip(tmp_path / "door.mp4", frames=5)
     config = StationConfig(
-        sites=(SiteConfig("north", "North Mall"),), cameras=(CameraConfig("door", "Door", "north", str(clip)),)
+        sites=(SiteConfig("north", "North Mall"),),
+        cameras=(CameraConfig("door", "Door", "north", str(clip)),),
     )
     d = CameraManagerDialog(config)
     qtbot.addWidget(d)
