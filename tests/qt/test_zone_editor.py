@@ -134,3 +134,26 @@ def test_two_points_make_no_zone(qtbot, small_dialog: CameraManagerDialog) -> No
     editor = _open_editor(qtbot, small_dialog)
     _click_polygon(qtbot, editor, ((0.1, 0.1), (0.5, 0.5)))
     assert editor.zones() == ()
+
+
+def test_a_face_outside_the_counting_zone_is_drawn_dashed_and_labelled(qtbot) -> None:
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QColor, QImage, QPainter
+
+    from app.domain import BBox, Face, FrameResult
+    from widgets.overlay import NOT_COUNTED, OverlayOptions, _face_text, draw_faces
+
+    inside, outside = (
+        Face(BBox(10, 10, 60, 60), 0.9, track_id=1),
+        Face(BBox(100, 10, 150, 60), 0.9, track_id=2, counted=False),
+    )
+    assert NOT_COUNTED not in _face_text(inside) and NOT_COUNTED in _face_text(outside)
+    image = QImage(200, 100, QImage.Format.Format_RGB32)
+    image.fill(QColor(0, 0, 0))
+    painter = QPainter(image)
+    result = FrameResult("c1", 1, 0.0, 0.0, 0.0, (200, 100), (inside, outside))
+    draw_faces(painter, result, QRectF(0, 0, 200, 100), OverlayOptions(labels=False))
+    painter.end()
+    dashed_edge = [image.pixelColor(100, y).value() > 0 for y in range(12, 58)]
+    assert 0 < sum(dashed_edge) < len(dashed_edge)  # the outside face's edge has gaps
+    assert all(image.pixelColor(10, y).value() > 0 for y in range(15, 55))  # the counted one's does not
