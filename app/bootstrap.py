@@ -279,7 +279,7 @@ class LiveStation:
         with self._lock:
             self._feeds[cam.id] = feed
         if self.runner is not None:
-            self.runner.add_camera(cam.id, capture.frames, feed.results, cam.analysis_fps)
+            self.runner.add_camera(cam.id, capture.frames, feed.results, cam.analysis_fps, cam.zones)
         capture.start(delay_s)
         self.media.add_camera(cam, feed)
 
@@ -302,7 +302,7 @@ class LiveStation:
         )
         if self.runner is not None:
             self.runner.add_camera(
-                feed.camera.id, feed.capture.frames, feed.results, feed.camera.analysis_fps
+                feed.camera.id, feed.capture.frames, feed.results, feed.camera.analysis_fps, feed.camera.zones
             )
         feed.capture.start()
 

@@ -24,8 +24,9 @@ from app import paths
 from app.capture.source import SourceKind, source_kind, validate_source
 from app.errors import ConfigError
 from app.logs import redact
+from app.zones import Zone, ZoneError, check_zones, zone_from_dict, zone_to_dict
 
-CONFIG_VERSION = 1
+CONFIG_VERSION = 2  # 2: cameras may have [[cameras.zones]]; a config without zones is still written as 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,7 @@ class CameraConfig:
     sub_source: str = ""  # optional low-resolution sub-stream for small tiles
     loop: bool = True  # video files: loop forever, like a live camera
     record: bool = False
+    zones: tuple[Zone, ...] = ()  # exclusion zones and an optional counting zone (app.zones)
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +267,22 @@ def _shift_starts(v: Any) -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
+def _zones(v: Any) -> tuple[Zone, ...]:
+    if not isinstance(v, list):
+        raise _Invalid(f"must be an array of tables (written [[cameras.zones]]), got {_show(v)}")
+    out = []
+    for i, raw in enumerate(v):
+        try:
+            out.append(zone_from_dict(raw))
+        except ZoneError as exc:
+            raise _Invalid(f"zone {i + 1}: {exc}") from None
+    try:
+        check_zones(out)
+    except ZoneError as exc:
+        raise _Invalid(str(exc)) from None
+    return tuple(out)
+
+
 Schema = Mapping[str, Callable[[Any], Any]]
 _SITE: Schema = {"id": _ident, "name": _text, "watchlist_enabled": _bool, "timezone": _timezone}
 _CAMERA: Schema = {
@@ -277,6 +295,7 @@ _CAMERA: Schema = {
     "analysis_fps": _number(0.2, 30),
     "loop": _bool,
     "record": _bool,
+    "zones": _zones,
 }
 _ANALYSIS: Schema = {
     "detector_preset": _one_of("auto", "scheduled", "live", "fast", "balanced", "accurate"),
@@ -343,6 +362,8 @@ class _Parser:
             return start + 1 if table else None
         for i in range(start + (1 if table else 0), len(self.lines)):
             ln = self.lines[i]
+            if re.match(rf"^\s*\[\[\s*{name}\.{re.escape(key)}\s*\]\]", ln):
+                return i + 1  # a sub-table such as [[cameras.zones]]
             if re.match(r"^\s*\[", ln):
                 break
             if re.match(rf'^\s*"?{re.escape(key)}"?\s*=', ln):
@@ -483,15 +504,21 @@ def config_to_dict(cfg: StationConfig) -> dict[str, Any]:
     def table(obj: Any) -> dict[str, Any]:
         return {f.name: getattr(obj, f.name) for f in fields(obj)}
 
+    def camera(cam: CameraConfig) -> dict[str, Any]:
+        d = table(cam)
+        d["zones"] = [zone_to_dict(z) for z in cam.zones]
+        return d
+
+    zoned = any(c.zones for c in cfg.cameras)
     return {
-        "version": cfg.version,
+        "version": CONFIG_VERSION if zoned else 1,  # older Vigils keep reading configs without zones
         "retention_days": cfg.retention_days,
         "shift_starts": list(cfg.shift_starts),
         "db_path": cfg.db_path,
         "analysis": table(cfg.analysis),
         "publish": table(cfg.publish),
         "sites": [table(s) for s in cfg.sites],
-        "cameras": [table(c) for c in cfg.cameras],
+        "cameras": [camera(c) for c in cfg.cameras],
     }
 
 
@@ -522,6 +549,8 @@ def _toml_value(v: Any) -> str:
         return _toml_string(v)
     if isinstance(v, list | tuple) and all(isinstance(x, str) for x in v):
         return "[" + ", ".join(_toml_string(x) for x in v) + "]"
+    if isinstance(v, list | tuple):  # zone points: [[x, y], ...]
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     raise TypeError(f"cannot write {type(v).__name__} to TOML")
 
 
@@ -537,7 +566,10 @@ def dumps_config(cfg: StationConfig) -> str:
         lines += ["", "[publish]"] + [f"{k} = {_toml_value(v)}" for k, v in d["publish"].items()]
     for name in ("sites", "cameras"):
         for item in d[name]:
+            zones = item.pop("zones", [])
             lines += ["", f"[[{name}]]"] + [f"{k} = {_toml_value(v)}" for k, v in item.items()]
+            for zone in zones:
+                lines += [f"[[{name}.zones]]"] + [f"{k} = {_toml_value(v)}" for k, v in zone.items()]
     return "\n".join(lines) + "\n"
 
 

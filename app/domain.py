@@ -132,6 +132,7 @@ class Face:
     mask_probs: tuple[float, float, float] | None = None  # (mask, no_mask, incorrect)
     verdict: MaskState = MaskState.UNKNOWN  # the track's settled per-person verdict
     match: Match | None = None
+    counted: bool = True  # False: the camera has a counting zone and this track was never inside it
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -10,6 +10,7 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDialog,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
@@ -22,9 +23,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import CameraConfig, SiteConfig
+from app.zones import Zone
 from widgets.connection_probe import ConnectionTester, ProbeResult
 from widgets.frame_image import _as_bgr
 from widgets.source_field import SourceField, check_source
+from widgets.zone_editor import ZoneEditorDialog, zone_summary
 
 PREVIEW_W, PREVIEW_H = 320, 180
 
@@ -37,6 +40,8 @@ class CameraForm(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._camera: CameraConfig | None = None
+        self._zones: tuple[Zone, ...] = ()
+        self.zone_editor: ZoneEditorDialog | None = None
         self.id_label = QLabel()
         self.name = QLineEdit()
         self.site = QComboBox()
@@ -56,6 +61,13 @@ class CameraForm(QWidget):
         self.error.setObjectName("InlineError")
         self.error.setWordWrap(True)
         self.error.hide()
+        self.zones_button = QPushButton(self.tr("&Zones…"))
+        self.zones_button.setShortcut("Ctrl+Shift+Z")
+        self.zones_button.setToolTip(
+            self.tr("Draw exclusion zones and a counting zone on a frame of this camera (Ctrl+Shift+Z)")
+        )
+        self.zones_label = QLabel()
+        self.zones_label.setWordWrap(True)
         self.test_button = QPushButton("Test connection")
         self.test_status = QLabel()
         self.test_status.setWordWrap(True)
@@ -80,6 +92,10 @@ class CameraForm(QWidget):
         flags.addWidget(self.record)
         flags.addStretch(1)
         form.addRow("", flags)
+        zones_row = QHBoxLayout()
+        zones_row.addWidget(self.zones_button)
+        zones_row.addWidget(self.zones_label, 1)
+        form.addRow(self.tr("Zones"), zones_row)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)
@@ -94,6 +110,7 @@ class CameraForm(QWidget):
         self.tester.finished.connect(self._on_tester_finished)
         self.tester.usb_found.connect(self._on_tester_usb_found)
         self.test_button.clicked.connect(self.start_test)
+        self.zones_button.clicked.connect(self.open_zone_editor)
         self.browse.clicked.connect(self._on_browse_clicked)
         self.usb.activated.connect(self._on_usb_activated)
         for w in (self.name, self.source, self.sub_source):
@@ -113,6 +130,8 @@ class CameraForm(QWidget):
         self.error.hide()
         self.test_status.clear()
         self.preview.clear()
+        self._zones = camera.zones if camera is not None else ()
+        self.zones_label.setText(zone_summary(self._zones, self.tr))
         if camera is None:
             return
         self.id_label.setText(camera.id)
@@ -151,7 +170,29 @@ class CameraForm(QWidget):
             enabled=self.enabled.isChecked(),
             record=self.record.isChecked(),
             analysis_fps=float(self.fps.value()),
+            zones=self._zones,
         )
+
+    def open_zone_editor(self) -> ZoneEditorDialog | None:
+        """The zone editor on a frame of the source as typed now; its zones come back into this form."""
+        if self._camera is None:
+            return None
+        camera = replace(self._camera, source=self.source.value(), zones=self._zones)
+        self.zone_editor = ZoneEditorDialog(camera, self)
+        self.zone_editor.finished.connect(self._on_zone_editor_finished)
+        self.zone_editor.open()  # window-modal, not exec(): the event loop (and the probe) keeps running
+        return self.zone_editor
+
+    def _on_zone_editor_finished(self, result: int) -> None:
+        editor, self.zone_editor = self.zone_editor, None
+        if editor is None:
+            return
+        if result == QDialog.DialogCode.Accepted:
+            self._zones = editor.zones()
+            self.zones_label.setText(zone_summary(self._zones, self.tr))
+            self.edited.emit()
+        editor.tester.wait(0.1)
+        editor.deleteLater()
 
     def show_error(self, message: str | None) -> None:
         self.error.setText(message or "")

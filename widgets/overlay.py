@@ -32,6 +32,9 @@ VERDICT_LABELS: dict[MaskState, str] = {
 }
 
 
+NOT_COUNTED = "not counted"  # label of a face outside the counting zone
+
+
 @dataclass(frozen=True, slots=True)
 class OverlayOptions:
     """What the operator chose to see on the tiles."""
@@ -78,7 +81,11 @@ def draw_faces(painter: QPainter, result: FrameResult, target: QRectF, options: 
         b = face.bbox
         rect = QRectF(target.x() + b.x1 * sx, target.y() + b.y1 * sy, b.width * sx, b.height * sy)
         colour = QColor(face.match.colour) if face.match is not None else VERDICT_COLOURS[face_state(face)]
-        painter.setPen(QPen(colour, pen_w))
+        pen = QPen(colour, pen_w)
+        if not face.counted:  # outside the camera's counting zone: tracked, shown, not in the %
+            colour = QColor(colour.red(), colour.green(), colour.blue(), 150)
+            pen = QPen(colour, max(1.0, pen_w / 2), Qt.PenStyle.DashLine)
+        painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(rect)
         if options.labels:
@@ -93,6 +100,8 @@ def _face_text(face: Face) -> str:
     if verdict:
         parts.append(verdict)
     parts.append(f"{face.bbox.size:.0f}px")
+    if not face.counted:
+        parts.append(NOT_COUNTED)
     if face.match is not None:
         parts.append(face.match.watchlist_name)
     return "  ".join(parts)

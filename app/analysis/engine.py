@@ -17,6 +17,7 @@ import numpy as np
 
 from app.analysis import person_rules
 from app.analysis.tracker import FaceTracker, Track, TrackerOptions
+from app.analysis.zone_filter import CameraZones
 from app.domain import (
     Detection,
     Event,
@@ -29,6 +30,7 @@ from app.domain import (
     MatchDecision,
     TrackSummary,
 )
+from app.zones import Zone
 from models.face_detector import FaceDetector
 
 log = logging.getLogger(__name__)
@@ -105,6 +107,14 @@ class AnalysisEngine:
         self.match_error: str | None = None
         self._trackers: dict[str, FaceTracker] = {}
         self._checkpoint_at: dict[str, float] = {}  # camera -> monotonic time of its last checkpoint
+        self._zones: dict[str, CameraZones] = {}
+
+    def set_zones(self, camera_id: str, zones: Sequence[Zone]) -> None:
+        """The camera's exclusion and counting zones (``app.zones``); empty: none."""
+        if zones:
+            self._zones[camera_id] = CameraZones(tuple(zones))
+        else:
+            self._zones.pop(camera_id, None)
 
     def _ensure_models(self) -> FaceDetector:
         if self._detector is None:
@@ -129,7 +139,7 @@ class AnalysisEngine:
 
     def analyse(self, frames: Sequence[Frame]) -> list[AnalysisOutput]:
         detector = self._ensure_models()
-        detections = [self._detect(detector, f) for f in frames]
+        detections = [self._exclude(f, self._detect(detector, f)) for f in frames]
         judgements: list[list[Judgement]]
         if self._mask is not None and any(detections):
             judged = self._mask.judge([(f.image, d) for f, d in zip(frames, detections, strict=True)])
@@ -152,6 +162,11 @@ class AnalysisEngine:
         hints = tracker.predictions(frame.captured_mono) if tracker is not None else []
         found: list[Detection] = scheduled(frame, hints)
         return found
+
+    def _exclude(self, frame: Frame, found: list[Detection]) -> list[Detection]:
+        """Faces centred in an exclusion zone never reach the mask model, the tracker or the overlay."""
+        zones = self._zones.get(frame.camera_id)
+        return found if zones is None else zones.drop_excluded(found, frame.width, frame.height)
 
     def finish(self, camera_id: str | None = None) -> tuple[TrackSummary, ...]:
         """End open tracks (of one camera, or all) and return their summaries."""
@@ -180,6 +195,7 @@ class AnalysisEngine:
     def _track(self, frame: Frame, dets: list[Detection], judged: list[Judgement]) -> AnalysisOutput:
         tracker = self._trackers.setdefault(frame.camera_id, FaceTracker(self._parts.tracker))
         step = tracker.update(dets, frame.captured_mono, frame.captured_at)
+        zones = self._zones.get(frame.camera_id)
         faces: list[Face] = []
         events: list[Event] = []
         for det, tid, (state, probs) in zip(dets, step.track_ids, judged, strict=True):
@@ -187,7 +203,12 @@ class AnalysisEngine:
             person_rules.observe(
                 self._parts.tracker.person, track, det.bbox, frame.image, frame.captured_mono
             )
+            entered = False
+            if zones is not None and zones.has_count_zone:
+                entered = person_rules.observe_zone(track, zones.in_count_zone(det.bbox, frame.width, frame.height))
             verdict = self._update_verdict(track, state, probs)
+            if entered and verdict is None and self._verdict_of(track) is not MaskState.UNKNOWN:
+                verdict = self._verdict_of(track)  # settled outside the zone: its event is due now
             if verdict is not None and tracker.is_person(track):
                 event = self._verdict_event(frame, det, track, verdict)
                 if event is not None:
@@ -210,6 +231,7 @@ class AnalysisEngine:
                     mask_probs=probs,
                     verdict=self._verdict_of(track),
                     match=match,
+                    counted=not person_rules.outside_count_zone(track),
                 )
             )
         result = FrameResult(

@@ -6,8 +6,10 @@ thumbnail below ``static_pixels`` grey levels) for ``static_after_s`` seconds is
 display: its track is flagged ``static`` and never counted. A real person who stands still still blinks,
 breathes and turns a little; one movement beyond the limits clears the track for good.
 
-Pure logic on ``Track.data``; the engine calls ``observe`` for every detection it tracks and the tracker's
-``is_person`` asks ``is_static``.
+*Counting zone* (``app.zones``): with one, a track counts only once it was seen inside it.
+
+Pure logic on ``Track.data``; the engine calls ``observe`` (and ``observe_zone``) for every detection it
+tracks and the tracker's ``is_person`` asks ``is_static`` and ``outside_count_zone``.
 """
 
 from __future__ import annotations
@@ -74,3 +76,20 @@ def observe(rules: PersonRules, track: Track, box: BBox, image: np.ndarray, now_
 
 def is_static(track: Track) -> bool:
     return bool(track.data.get("static"))
+
+
+def observe_zone(track: Track, inside: bool) -> bool:
+    """Counting zone: a track counts once it was seen inside (sticky); until then it is ``outside``.
+    True when this detection brought an outside track in."""
+    d = track.data
+    before = d.get("zone")
+    if inside:
+        d["zone"] = "inside"
+    elif before is None:
+        d["zone"] = "outside"
+    return inside and before == "outside"
+
+
+def outside_count_zone(track: Track) -> bool:
+    """True if the camera has a counting zone and this track was never inside it."""
+    return track.data.get("zone") == "outside"

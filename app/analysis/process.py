@@ -30,9 +30,10 @@ from app.analysis.healing import (
     exit_text,
 )
 from app.analysis.spec import EngineSpec, build_parts
-from app.analysis.worker import CameraLane, EndedSink, OutputSink, RateMeter, RoundScheduler
+from app.analysis.worker import CameraLane, EndedSink, OutputSink, RateMeter, RoundScheduler, ZoneSync
 from app.capture.slot import LatestSlot
 from app.domain import Frame, FrameResult
+from app.zones import Zone
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,8 @@ def _child_main(conn: Connection, spec: EngineSpec) -> None:
                 conn.send(("outputs", outputs, checkpoint))
             elif verb == "restore":
                 engine.restore(arg)
+            elif verb == "zones":
+                engine.set_zones(*arg)
             elif verb == "finish":
                 conn.send(("ended", engine.finish(arg)))
             elif verb == "forget":
@@ -164,9 +167,14 @@ class ProcessAnalysisRunner:
         self.child_pid: int | None = None
 
     def add_camera(
-        self, camera_id: str, frames: LatestSlot[Frame], results: LatestSlot[FrameResult], fps: float
+        self,
+        camera_id: str,
+        frames: LatestSlot[Frame],
+        results: LatestSlot[FrameResult],
+        fps: float,
+        zones: tuple[Zone, ...] = (),
     ) -> None:
-        self._scheduler.add(CameraLane(camera_id, frames, results, 1.0 / max(fps, 0.1)))
+        self._scheduler.add(CameraLane(camera_id, frames, results, 1.0 / max(fps, 0.1), zones=zones))
 
     def remove_camera(self, camera_id: str) -> None:
         if self._scheduler.remove(camera_id) is not None:
@@ -259,6 +267,7 @@ class ProcessAnalysisRunner:
         )
 
     def _loop(self, conn: Connection, proc: Any, shared: _SharedFrames) -> None:
+        zone_sync = ZoneSync()
         while not self._stop_evt.is_set():
             with self._lock:
                 finish, self._finish = self._finish, []
@@ -274,6 +283,9 @@ class ProcessAnalysisRunner:
             if not batch:
                 self._stop_evt.wait(min(0.02, max(0.002, self._scheduler.seconds_to_next(now))))
                 continue
+            for lane, _ in batch:
+                if zone_sync.changed(lane):
+                    conn.send(("zones", (lane.camera_id, lane.zones)))
             refs = []
             for _, frame in batch:
                 name, replaced = shared.put(frame)
@@ -356,11 +368,16 @@ class PooledAnalysisRunner:
         self._home: dict[str, ProcessAnalysisRunner] = {}
 
     def add_camera(
-        self, camera_id: str, frames: LatestSlot[Frame], results: LatestSlot[FrameResult], fps: float
+        self,
+        camera_id: str,
+        frames: LatestSlot[Frame],
+        results: LatestSlot[FrameResult],
+        fps: float,
+        zones: tuple[Zone, ...] = (),
     ) -> None:
         self.remove_camera(camera_id)
         runner = min(self._runners, key=lambda r: sum(1 for h in self._home.values() if h is r))
-        runner.add_camera(camera_id, frames, results, fps)
+        runner.add_camera(camera_id, frames, results, fps, zones)
         self._home[camera_id] = runner
 
     def remove_camera(self, camera_id: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.analysis.person_rules import PersonRules, is_static
+from app.analysis.person_rules import PersonRules, is_static, outside_count_zone
 from app.domain import BBox, Detection
 
 
@@ -65,8 +65,8 @@ class FaceTracker:
 
     def is_person(self, track: Track) -> bool:
         """Tracks seen fewer than ``min_hits`` times are detector noise, and a face that never moves is a
-        poster or sign (``person_rules``): neither is a visitor."""
-        return track.hits >= self.options.min_hits and not is_static(track)
+        poster or sign (``person_rules``): neither is a visitor; nor is one never seen in the counting zone."""
+        return track.hits >= self.options.min_hits and not is_static(track) and not outside_count_zone(track)
 
     def predictions(self, now_mono: float) -> list[tuple[tuple[float, float], float]]:
         """(predicted centre, face px) of every live track, most recently seen first."""

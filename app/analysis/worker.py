@@ -18,6 +18,7 @@ from app.analysis.engine import AnalysisEngine, AnalysisOutput
 from app.analysis.spec import EngineSpec, build_parts
 from app.capture.slot import LatestSlot
 from app.domain import Frame, FrameResult, TrackSummary
+from app.zones import Zone
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,20 @@ class CameraLane:
     period_s: float
     next_due: float = 0.0
     seen_version: int = 0
+    zones: tuple[Zone, ...] = ()  # exclusion / counting zones (app.zones), applied by the engine
+
+
+class ZoneSync:
+    """Tells an engine each camera's zones once, and again only when a lane brings other zones."""
+
+    def __init__(self) -> None:
+        self._sent: dict[str, tuple[Zone, ...]] = {}
+
+    def changed(self, lane: CameraLane) -> bool:
+        if self._sent.get(lane.camera_id, ()) == lane.zones:
+            return False
+        self._sent[lane.camera_id] = lane.zones
+        return True
 
 
 class RoundScheduler:
@@ -109,7 +124,12 @@ class RateMeter:
 
 class AnalysisRunner(Protocol):
     def add_camera(
-        self, camera_id: str, frames: LatestSlot[Frame], results: LatestSlot[FrameResult], fps: float
+        self,
+        camera_id: str,
+        frames: LatestSlot[Frame],
+        results: LatestSlot[FrameResult],
+        fps: float,
+        zones: tuple[Zone, ...] = (),
     ) -> None: ...
 
     def remove_camera(self, camera_id: str) -> None: ...
@@ -144,6 +164,7 @@ class _EngineThread(threading.Thread):
         self._finish: deque[str] = deque()
         self.mask_error: str | None = None
         self.ready = threading.Event()
+        self._zones = ZoneSync()
 
     def request_finish(self, camera_id: str) -> None:
         self._finish.append(camera_id)
@@ -173,6 +194,9 @@ class _EngineThread(threading.Thread):
             if not batch:
                 self._stop_evt.wait(min(0.02, max(0.002, self.scheduler.seconds_to_next(now))))
                 continue
+            for lane, _ in batch:
+                if self._zones.changed(lane):
+                    engine.set_zones(lane.camera_id, lane.zones)
             outputs = engine.analyse([frame for _, frame in batch])
             self._meter.tick(len(outputs))
             for (lane, _), out in zip(batch, outputs, strict=True):
@@ -191,11 +215,16 @@ class ThreadAnalysisRunner:
         self._home: dict[str, _EngineThread] = {}
 
     def add_camera(
-        self, camera_id: str, frames: LatestSlot[Frame], results: LatestSlot[FrameResult], fps: float
+        self,
+        camera_id: str,
+        frames: LatestSlot[Frame],
+        results: LatestSlot[FrameResult],
+        fps: float,
+        zones: tuple[Zone, ...] = (),
     ) -> None:
         self.remove_camera(camera_id)
         thread = min(self._threads, key=lambda t: len(t.scheduler))
-        thread.scheduler.add(CameraLane(camera_id, frames, results, 1.0 / max(fps, 0.1)))
+        thread.scheduler.add(CameraLane(camera_id, frames, results, 1.0 / max(fps, 0.1), zones=zones))
         self._home[camera_id] = thread
 
     def remove_camera(self, camera_id: str) -> None:

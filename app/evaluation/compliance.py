@@ -29,6 +29,7 @@ from app.errors import UserError
 from app.store.compliance_query import ComplianceReader
 from app.store.records import CameraRecord, SiteRecord, TrackUpdate
 from app.store.writer import StoreWriter
+from app.zones import Zone
 
 TRUTH_COLUMNS = ("clip", "people", "masked", "unmasked", "incorrect", "notes")
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".avi", ".mov", ".webm", ".ts", ".m4v")
@@ -176,11 +177,15 @@ def _track_update(s: TrackSummary) -> TrackUpdate:
     )
 
 
-def play_clip(path: Path, spec: EngineSpec, fps: float, db_path: Path) -> tuple[int, float, Any]:
-    """Play one clip through a fresh engine into a fresh store; (frames analysed, seconds, totals)."""
+def play_clip(
+    path: Path, spec: EngineSpec, fps: float, db_path: Path, zones: tuple[Zone, ...] = ()
+) -> tuple[int, float, Any]:
+    """Play one clip through a fresh engine into a fresh store; (frames analysed, seconds, totals).
+    ``zones``: the camera's exclusion / counting zones (``app.zones``), as a station applies them."""
     writer = StoreWriter(db_path, flush_interval_s=0.05)
     writer.start()
     engine = AnalysisEngine(build_parts(spec))
+    engine.set_zones(EVAL_CAMERA, zones)
     frames = 0
     last_t = 0.0
     try:
@@ -274,4 +279,20 @@ def evaluate(
         "compliance_mae_pp": round(sum(errors) / len(errors), 2) if errors else None,
         "people_count_error": round(sum(count_errs) / len(count_errs), 3) if count_errs else None,
         "config": config_summary(spec, config),
+    }
+
+
+def count_clip(path: Path, cameras: int = 16, zones: tuple[Zone, ...] = ()) -> dict[str, int]:
+    """People counted on one clip by the station's engine for ``cameras`` cameras, with a camera's zones:
+    what drawing a zone changes (the zone test of the camera manager runs it in a child process)."""
+    config = station_config(cameras)
+    with tempfile.TemporaryDirectory(prefix="vigil-zonec-") as tmp:
+        spec = replace(engine_spec(config, StationOptions(), Path(tmp) / "unused.sqlite3"), db_path="")
+        _, _, tot = play_clip(path, spec, config.cameras[0].analysis_fps, Path(tmp) / "clip.sqlite3", zones)
+    return {
+        "people": tot.people,
+        "masked": tot.masked,
+        "unmasked": tot.unmasked,
+        "incorrect": tot.incorrect,
+        "undecided": tot.people - tot.decided,
     }

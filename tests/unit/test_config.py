@@ -231,8 +231,8 @@ def test_missing_required_field(tmp_path: Path) -> None:
 
 def test_version_missing_or_from_the_future(tmp_path: Path) -> None:
     assert "missing 'version'" in _error(_write(tmp_path, GOOD.replace("version = 1\n", "")))
-    msg = _error(_write(tmp_path, GOOD.replace("version = 1", "version = 2")))
-    assert "vigil.toml:1: version: config version 2 was written by a newer Vigil" in msg
+    msg = _error(_write(tmp_path, GOOD.replace("version = 1", "version = 3")))
+    assert "vigil.toml:1: version: config version 3 was written by a newer Vigil" in msg
     assert "upgrade Vigil" in msg
 
 
