@@ -13,7 +13,7 @@ import pkgutil
 import sys
 from types import ModuleType
 
-from app import cli
+from app import __version__, cli
 from app.errors import UserError
 
 log = logging.getLogger("vigil")
@@ -32,6 +32,7 @@ def _command_modules() -> dict[str, ModuleType]:
 
 def build_parser(mods: dict[str, ModuleType]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vigil", description="Vigil CCTV monitoring station")
+    parser.add_argument("--version", action="version", version=f"vigil {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in sorted(mods):
         p = sub.add_parser(name, help=mods[name].HELP, description=mods[name].HELP)
