@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     mods = _command_modules()
     # `vigil` and `vigil --source URL ...` open the window.
-    if "gui" in mods and (not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help"))):
+    if "gui" in mods and (not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"))):
         argv.insert(0, "gui")
     parser = build_parser(mods)
     args = parser.parse_args(argv)

@@ -58,5 +58,6 @@ SH
   chmod 755 "$ROOT/DEBIAN/$script"
 done
 mkdir -p dist
-dpkg-deb --root-owner-group -Zxz -z6 --build "$ROOT" "dist/vigil_${VERSION}_${ARCH}.deb" >/dev/null
+# zstd -9: 7 s and ~220 MiB here; DEB_COMPRESSION="-Zxz -z6" gives ~180 MiB in ~4 min on 2 cores.
+dpkg-deb --root-owner-group ${DEB_COMPRESSION:--Zzstd -z9} --build "$ROOT" "dist/vigil_${VERSION}_${ARCH}.deb" >/dev/null
 echo "dist/vigil_${VERSION}_${ARCH}.deb"
