@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# dist/vigil_<version>_<arch>.deb from the folder build: /opt/vigil (the bundle), /usr/bin/vigil (a wrapper),
+# dist/vigil_<version>_<arch>.deb ($DEB_OUT) from the folder build: /opt/vigil (the bundle), /usr/bin/vigil (a wrapper),
 # a desktop entry and the icon. Needs only dpkg-deb (no Python): bash installer/make_deb.sh [dist/vigil]
 # The package holds no user data: settings, database, recordings and the station key live in each user's
 # ~/.config/vigil and ~/.local/share/vigil (app/paths.py), which dpkg never touches (remove, purge, upgrade).
@@ -9,7 +9,8 @@ BUNDLE=${1:-dist/vigil}
 [ -x "$BUNDLE/vigil" ] || { echo "make_deb: no folder build at $BUNDLE (run installer/build_linux.sh)" >&2; exit 2; }
 VERSION=$(sed -n 's/^version *= *"\(.*\)"/\1/p' pyproject.toml | head -1)
 ARCH=$(dpkg --print-architecture)
-ROOT=build/deb/vigil_${VERSION}_${ARCH}
+OUT=${DEB_OUT:-dist}          # where the .deb goes
+ROOT=${DEB_WORK:-build/deb}/vigil_${VERSION}_${ARCH}  # staging tree
 rm -rf "$ROOT"
 mkdir -p "$ROOT/DEBIAN" "$ROOT/opt" "$ROOT/usr/bin" "$ROOT/usr/share/applications" \
   "$ROOT/usr/share/icons/hicolor/256x256/apps" "$ROOT/usr/share/icons/hicolor/scalable/apps" \
@@ -57,7 +58,8 @@ exit 0
 SH
   chmod 755 "$ROOT/DEBIAN/$script"
 done
-mkdir -p dist
+mkdir -p "$OUT"
 # zstd -9: 7 s and ~220 MiB here; DEB_COMPRESSION="-Zxz -z6" gives ~180 MiB in ~4 min on 2 cores.
-dpkg-deb --root-owner-group ${DEB_COMPRESSION:--Zzstd -z9} --build "$ROOT" "dist/vigil_${VERSION}_${ARCH}.deb" >/dev/null
-echo "dist/vigil_${VERSION}_${ARCH}.deb"
+dpkg-deb --root-owner-group ${DEB_COMPRESSION:--Zzstd -z9} --build "$ROOT" "$OUT/vigil_${VERSION}_${ARCH}.deb" >/dev/null
+rm -rf "$ROOT"
+echo "$OUT/vigil_${VERSION}_${ARCH}.deb"
