@@ -112,3 +112,15 @@ def test_deb_script_refuses_a_missing_bundle_with_one_line(tmp_path: Path) -> No
     assert out.stderr.strip().splitlines() == [
         f"make_deb: no folder build at {tmp_path / 'nothing'} (run installer/build_linux.sh)"
     ]
+
+
+def test_windows_installer_script_matches_the_package_and_keeps_user_data() -> None:
+    iss = (INSTALLER / "vigil.iss").read_text(encoding="utf-8")
+    assert f'#define AppVersion "{_pyproject_version()}"' in iss
+    assert 'Source: "{#BuildDir}\\*"' in iss and '#define BuildDir "..\\dist\\vigil"' in iss
+    assert '{group}\\{#AppName}"; Filename: "{app}\\{#AppExe}"' in iss  # the Start-menu entry
+    # nothing under the user data dirs of app/paths.py is ever deleted by the uninstaller
+    sections = iss.split("\n[")
+    uninstall_delete = [s for s in sections if s.startswith("UninstallDelete]")]
+    assert uninstall_delete == []
+    assert "appdata" not in next(s for s in sections if s.startswith("InstallDelete]")).lower()
