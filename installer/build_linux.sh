@@ -11,9 +11,9 @@ PY=${PYTHON:-.venv/bin/python}
 start=$(date +%s)
 
 "$PY" -m PyInstaller --version >/dev/null 2>&1 || "$PY" -m pip install -q -e '.[package]'
-# Compiled translations travel inside resources/ (resources/translations/*.qm); build them when the
-# project's script for them exists.
-if [ -f tools/build_translations.py ]; then "$PY" tools/build_translations.py; fi
+# Compiled translations travel inside resources/ (resources/translations/*.qm, not committed): build them
+# with the project's script when it is there.
+if [ -f app/tools/build_translations.py ]; then "$PY" -m app.tools.build_translations; fi
 
 rm -rf dist/vigil
 "$PY" -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller installer/vigil.spec

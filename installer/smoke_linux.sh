@@ -38,6 +38,11 @@ if "${ENV[@]}" /bin/sh -c 'command -v python3 || command -v python' >/dev/null; 
   fail "a Python is reachable on the smoke PATH"
 fi
 "${ENV[@]}" "$BUNDLE/vigil" --version | grep -q '^vigil ' || fail "vigil --version"
+# resources/ travels wholesale: every compiled translation the checkout has is in the bundle
+for qm in resources/translations/*.qm; do
+  [ -e "$qm" ] || continue
+  [ -f "$BUNDLE/_internal/$qm" ] || fail "$qm is not in the bundle"
+done
 
 # A clip: a real one with a face from ../shared when present, else 8 s made by ffmpeg.
 CLIP=$REPO/../shared/data/video/man_no_mask_360p.mp4
