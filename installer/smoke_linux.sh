@@ -5,7 +5,7 @@
 # 2. the window under Xvfb (screenshot build/smoke/window.png, must not be blank; the process must live)
 # 3. `vigil export` of the recorded range, then `vigil verify` of the export (signature + SHA-256)
 # 4. the .deb: dpkg -i, `vigil --version` and `vigil run --headless` from /usr/bin, desktop entry and icon,
-#    dpkg -r: the package's files go, the user's data stays (needs root or sudo; skipped with a line if not)
+#    dpkg -r then dpkg -P: the package's files go, the user's data stays (needs root or sudo; skipped with a line if not)
 # Every vigil here runs under `env -i` with PATH holding only ffmpeg and ffprobe (what Vigil itself calls).
 # Exit 0 when all pass; the first failure prints one "smoke: FAIL ..." line and exits 1.
 set -euo pipefail
@@ -115,20 +115,32 @@ elif ! command -v dpkg >/dev/null || ! $SUDO true 2>/dev/null; then
 elif dpkg-query -W -f='${Status}' vigil 2>/dev/null | grep -q "install ok installed"; then
   step "deb: SKIPPED (a vigil package is already installed on this machine; not touching it)"
 else
-  $SUDO dpkg -i "$DEB" >"$OUTDIR/dpkg.log" 2>&1 || fail "dpkg -i $DEB (see $OUTDIR/dpkg.log)"
+  # dpkg, waiting up to 3 minutes for the dpkg lock when apt or another dpkg holds it
+  pkg() {
+    for _ in $(seq 1 36); do
+      if $SUDO dpkg "$@" >>"$OUTDIR/dpkg.log" 2>&1; then return 0; fi
+      tail -3 "$OUTDIR/dpkg.log" | grep -q "lock" || return 1
+      sleep 5
+    done
+    return 1
+  }
+  pkg -i "$DEB" || fail "dpkg -i $DEB (see $OUTDIR/dpkg.log)"
   DEB_ENV=(env -i "PATH=$W/bin:/usr/bin" "HOME=$W/home" "LANG=C.UTF-8")  # default data dir: ~/.local/share/vigil
   for f in /usr/bin/vigil /opt/vigil/vigil /usr/share/applications/vigil.desktop \
     /usr/share/icons/hicolor/256x256/apps/vigil.png; do
-    [ -e "$f" ] || { $SUDO dpkg -r vigil >/dev/null 2>&1; fail "the package did not install $f"; }
+    [ -e "$f" ] || { pkg -P vigil || true; fail "the package did not install $f"; }
   done
-  version=$("${DEB_ENV[@]}" /usr/bin/vigil --version) || { $SUDO dpkg -r vigil >/dev/null; fail "installed vigil --version"; }
+  version=$("${DEB_ENV[@]}" /usr/bin/vigil --version) || { pkg -P vigil || true; fail "installed vigil --version"; }
   "${DEB_ENV[@]}" /usr/bin/vigil run --headless --no-config --source "$CLIP" --duration 8 --json \
-    >"$OUTDIR/deb-run.json" 2>"$OUTDIR/deb-run.err" || { $SUDO dpkg -r vigil >/dev/null; fail "installed vigil run --headless"; }
+    >"$OUTDIR/deb-run.json" 2>"$OUTDIR/deb-run.err" || { pkg -P vigil || true; fail "installed vigil run --headless"; }
   db=$W/home/.local/share/vigil/vigil.sqlite3
-  [ -f "$db" ] || { $SUDO dpkg -r vigil >/dev/null; fail "installed vigil kept no database in ~/.local/share/vigil"; }
-  $SUDO dpkg -r vigil >>"$OUTDIR/dpkg.log" 2>&1 || fail "dpkg -r vigil (see $OUTDIR/dpkg.log)"
+  [ -f "$db" ] || { pkg -P vigil || true; fail "installed vigil kept no database in ~/.local/share/vigil"; }
+  pkg -r vigil || fail "dpkg -r vigil (see $OUTDIR/dpkg.log)"
   [ ! -e /opt/vigil ] && [ ! -e /usr/bin/vigil ] || fail "dpkg -r left /opt/vigil or /usr/bin/vigil behind"
   [ -f "$db" ] && [ -f "$W/home/.local/share/vigil/keys/station_ed25519.pem" ] || fail "dpkg -r lost the user's data"
-  step "deb: installed, '$version' and run --headless from /usr/bin, removed; user data kept ($(du -h "$DEB" | cut -f1))"
+  pkg -P vigil || fail "dpkg -P vigil (see $OUTDIR/dpkg.log)"
+  ! dpkg-query -W vigil >/dev/null 2>&1 || fail "dpkg -P left the vigil package registered"
+  [ -f "$db" ] && [ -f "$W/home/.local/share/vigil/keys/station_ed25519.pem" ] || fail "dpkg -P lost the user's data"
+  step "deb: installed, '$version' and run --headless from /usr/bin, removed and purged; user data kept ($(du -h "$DEB" | cut -f1))"
 fi
 step "PASS in $(($(date +%s) - start)) s"
