@@ -125,7 +125,8 @@ else
     return 1
   }
   pkg -i "$DEB" || fail "dpkg -i $DEB (see $OUTDIR/dpkg.log)"
-  DEB_ENV=(env -i "PATH=$W/bin:/usr/bin" "HOME=$W/home" "LANG=C.UTF-8")  # default data dir: ~/.local/share/vigil
+  # /usr/bin/vigil by its path, PATH still without Python; the default data dir: ~/.local/share/vigil
+  DEB_ENV=(env -i "PATH=$W/bin" "HOME=$W/home" "LANG=C.UTF-8")
   for f in /usr/bin/vigil /opt/vigil/vigil /usr/share/applications/vigil.desktop \
     /usr/share/icons/hicolor/256x256/apps/vigil.png; do
     [ -e "$f" ] || { pkg -P vigil || true; fail "the package did not install $f"; }
