@@ -13,7 +13,7 @@ import pkgutil
 import sys
 from types import ModuleType
 
-from app import cli
+from app import __version__, cli
 from app.errors import UserError
 
 log = logging.getLogger("vigil")
@@ -32,6 +32,7 @@ def _command_modules() -> dict[str, ModuleType]:
 
 def build_parser(mods: dict[str, ModuleType]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vigil", description="Vigil CCTV monitoring station")
+    parser.add_argument("--version", action="version", version=f"vigil {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in sorted(mods):
         p = sub.add_parser(name, help=mods[name].HELP, description=mods[name].HELP)
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     mods = _command_modules()
     # `vigil` and `vigil --source URL ...` open the window.
-    if "gui" in mods and (not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help"))):
+    if "gui" in mods and (not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"))):
         argv.insert(0, "gui")
     parser = build_parser(mods)
     args = parser.parse_args(argv)
