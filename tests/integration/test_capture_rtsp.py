@@ -76,3 +76,16 @@ def test_rtsp_wrong_password_is_offline_and_never_shown(rtsp_url: str) -> None:
         assert "\n" not in msg
     finally:
         cap.stop()
+
+
+def test_rtsp_over_udp_gives_frames(rtsp_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # No per-camera transport setting yet: OpenCV's process-wide FFmpeg options force RTP over UDP here.
+    monkeypatch.setenv("OPENCV_FFMPEG_CAPTURE_OPTIONS", "rtsp_transport;udp")
+    cap = CameraCapture(CameraConfig("cam1", "Hall", "default", _with_password(rtsp_url, "s3cret")), options=OPTIONS)
+    cap.start()
+    try:
+        wait_for(lambda: cap.health is Health.LIVE, timeout=20, what="LIVE over RTSP/UDP")
+        frame, _ = cap.frames.take_newer(0, timeout=5)
+        assert frame is not None and frame.image.shape == (120, 160, 3)
+    finally:
+        cap.stop()
