@@ -46,7 +46,7 @@ class CameraList(QListWidget):
             header.setForeground(QColor(125, 133, 144))
             self.addItem(header)
             for cam in cams:
-                item = QListWidgetItem(f"●  {cam.name}" + ("" if cam.enabled else "  (disabled)"))
+                item = QListWidgetItem(f"●  {cam.name}" + ("" if cam.enabled else self.tr("  (disabled)")))
                 item.setData(Qt.ItemDataRole.UserRole, cam.id)
                 item.setToolTip(f"{cam.name} - {site_name}")
                 if cam.id not in feeds:

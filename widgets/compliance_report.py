@@ -97,7 +97,7 @@ class ReportDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Compliance report")
+        self.setWindowTitle(self.tr("Compliance report"))
         self.db_path, self.config = db_path, config
         self.job: ReportJob | None = None
         self.sites = QListWidget()
@@ -114,18 +114,18 @@ class ReportDialog(QDialog):
         self.format = QComboBox()
         self.format.addItems(["pdf", "csv"])
         self.path = QLineEdit(str(paths.data_dir() / f"compliance-{datetime.now():%Y%m%d-%H%M}.pdf"))
-        browse = QPushButton("Browse…")
+        browse = QPushButton(self.tr("Browse…"))
         browse.clicked.connect(self._on_browse_clicked)
         self.format.currentTextChanged.connect(self._on_format_current_text_changed)
         row = QHBoxLayout()
         row.addWidget(self.path, 1)
         row.addWidget(browse)
         form = QFormLayout(self)
-        form.addRow("Malls", self.sites)
-        form.addRow("From", self.start)
-        form.addRow("To", self.end)
-        form.addRow("Format", self.format)
-        form.addRow("File", row)
+        form.addRow(self.tr("Malls"), self.sites)
+        form.addRow(self.tr("From"), self.start)
+        form.addRow(self.tr("To"), self.end)
+        form.addRow(self.tr("Format"), self.format)
+        form.addRow(self.tr("File"), row)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -156,11 +156,11 @@ class ReportDialog(QDialog):
         try:
             request = self.request()
         except UserError as exc:
-            QMessageBox.warning(self, "Report", str(exc))
+            QMessageBox.warning(self, self.tr("Report"), str(exc))
             return None
         job = self.job = ReportJob(self.db_path, request, self)
         progress = QProgressDialog("Reading…", "Cancel", 0, 100, self)
-        progress.setWindowTitle("Compliance report")
+        progress.setWindowTitle(self.tr("Compliance report"))
         progress.setMinimumDuration(300)
         progress.canceled.connect(job.cancel)
         job.progressed.connect(lambda pct, text: (progress.setValue(pct), progress.setLabelText(text)))
@@ -171,17 +171,17 @@ class ReportDialog(QDialog):
 
     def _on_job_finished(self, result: ReportResult, progress: QProgressDialog) -> None:
         progress.reset()
-        QMessageBox.information(self, "Report", f"Wrote {result.path} ({result.sites} mall(s)).")
+        QMessageBox.information(self, self.tr("Report"), self.tr("Wrote {path} ({sites} mall(s)).").format(path=result.path, sites=result.sites))
         self.accept()
 
     def _on_job_failed(self, message: str, progress: QProgressDialog) -> None:
         progress.reset()
-        QMessageBox.warning(self, "Report", message)
+        QMessageBox.warning(self, self.tr("Report"), message)
 
     def _on_browse_clicked(self) -> None:
         fmt = self.format.currentText()
         name, _ = QFileDialog.getSaveFileName(
-            self, "Save report", self.path.text(), f"{fmt.upper()} (*.{fmt})"
+            self, self.tr("Save report"), self.path.text(), f"{fmt.upper()} (*.{fmt})"
         )
         if name:
             self.path.setText(name)

@@ -176,4 +176,4 @@ class EventPanel(QWidget):
     def _update_title(self, *_: object) -> None:
         pending = self.model.unacknowledged_count()
         shown = self.proxy.rowCount()
-        self._title.setText(f"Events  ·  {shown} shown  ·  {pending} to acknowledge")
+        self._title.setText(self.tr("Events  ·  {shown} shown  ·  {pending} to acknowledge").format(shown=shown, pending=pending))

@@ -27,6 +27,7 @@ from app.errors import UserError
 from app.reports.basis import too_few
 from app.reports.model import ReportRow, SiteReport, hour_rows, regroup
 from app.reports.output import atomic_path
+from widgets.i18n import translate
 
 DPI = 96  # painter units are 1/96 inch: A4 is about 794 x 1123
 GREEN = QColor("#1b7f3b")
@@ -46,7 +47,7 @@ def write_pdf(
     with atomic_path(out) as tmp:
         writer = QPdfWriter(str(tmp))
         writer.setResolution(DPI)
-        writer.setTitle("Vigil mask compliance report")
+        writer.setTitle(translate("report_pdf", "Vigil mask compliance report"))
         writer.setCreator("Vigil")
         writer.setPageLayout(
             QPageLayout(

@@ -47,7 +47,7 @@ class SourceField(QLineEdit):
         super().__init__(parent)
         self._real = ""
         self._shown = ""
-        self.setPlaceholderText("rtsp://user:password@host:554/stream, a video file, or a USB index")
+        self.setPlaceholderText(self.tr("rtsp://user:password@host:554/stream, a video file, or a USB index"))
 
     def set_value(self, value: str) -> None:
         """Load a saved source: the field shows it redacted."""

@@ -71,7 +71,7 @@ class StationStatusBar(QStatusBar):
         feeds = self._station.feeds()
         live = sum(f.status().health is Health.LIVE for f in feeds.values())
         total = len(self._station.config().cameras) or len(feeds)
-        self.cameras.setText(f"Cameras {live}/{total} live")
+        self.cameras.setText(self.tr("Cameras {live}/{total} live").format(live=live, total=total))
         self.cameras.setProperty("alert", live < len(feeds))
         fps = self._station.analysed_fps()
         coverage = station_coverage(feeds.values())
@@ -88,8 +88,8 @@ class StationStatusBar(QStatusBar):
             )
         )
         self.cpu.setText(
-            f"CPU {psutil.cpu_percent(None):.0f}% · Vigil {self._process.cpu_percent(None):.0f}%"
+            self.tr("CPU {cpu_percent:.0f}% · Vigil {cpu_percent2:.0f}%").format(cpu_percent=psutil.cpu_percent(None), cpu_percent2=self._process.cpu_percent(None))
         )
-        self.memory.setText(f"Memory {_size_text(self._process.memory_info().rss)}")
+        self.memory.setText(self.tr("Memory {size_text}").format(size_text=_size_text(self._process.memory_info().rss)))
         path = self._station.db_path()
-        self.database.setText(f"Database {_size_text(database_bytes(path))}" if path else "Database -")
+        self.database.setText(self.tr("Database {size_text}").format(size_text=_size_text(database_bytes(path))) if path else self.tr("Database -"))

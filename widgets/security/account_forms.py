@@ -86,17 +86,17 @@ class AddUserForm(_Form):
         super().__init__("Vigil - add an account", parent)
         self._add = add
         self.name_edit = QLineEdit()
-        self.name_edit.setPlaceholderText("e.g. j.smith")
+        self.name_edit.setPlaceholderText(self.tr("e.g. j.smith"))
         self.role_combo = QComboBox()
         for role in (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN):
             self.role_combo.addItem(ROLE_HELP[role], role)
         self.password_edit = _password_edit()
-        self.password_edit.setPlaceholderText(f"{MIN_LENGTH}+ characters")
+        self.password_edit.setPlaceholderText(self.tr("{MIN_LENGTH}+ characters").format(MIN_LENGTH=MIN_LENGTH))
         self.repeat_edit = _password_edit()
-        self.form.addRow("User name", self.name_edit)
-        self.form.addRow("Role", self.role_combo)
-        self.form.addRow("Password", self.password_edit)
-        self.form.addRow("Repeat", self.repeat_edit)
+        self.form.addRow(self.tr("User name"), self.name_edit)
+        self.form.addRow(self.tr("Role"), self.role_combo)
+        self.form.addRow(self.tr("Password"), self.password_edit)
+        self.form.addRow(self.tr("Repeat"), self.repeat_edit)
         self.name_edit.setFocus()
 
     def set_role(self, role: Role) -> None:
@@ -124,16 +124,16 @@ class PasswordForm(_Form):
         self.name, self.own, self._change = name, own, change
         self.old_edit = _password_edit()
         self.password_edit = _password_edit()
-        self.password_edit.setPlaceholderText(f"{MIN_LENGTH}+ characters")
+        self.password_edit.setPlaceholderText(self.tr("{MIN_LENGTH}+ characters").format(MIN_LENGTH=MIN_LENGTH))
         self.repeat_edit = _password_edit()
         if own:
-            self.form.addRow("Current password", self.old_edit)
+            self.form.addRow(self.tr("Current password"), self.old_edit)
         else:
-            note = QLabel(f"Sets a new password for {name} and lifts a lock-out after failed logins.")
+            note = QLabel(self.tr("Sets a new password for {name} and lifts a lock-out after failed logins.").format(name=name))
             note.setWordWrap(True)
             self.form.addRow(note)
-        self.form.addRow("New password", self.password_edit)
-        self.form.addRow("Repeat", self.repeat_edit)
+        self.form.addRow(self.tr("New password"), self.password_edit)
+        self.form.addRow(self.tr("Repeat"), self.repeat_edit)
         (self.old_edit if own else self.password_edit).setFocus()
 
     def submit(self) -> None:

@@ -100,7 +100,7 @@ class AccountsDialog(QDialog):
     def __init__(self, accounts: AccountService, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._accounts, self._session = accounts, session
-        self.setWindowTitle("Vigil - accounts")
+        self.setWindowTitle(self.tr("Vigil - accounts"))
         self.model = UserTableModel(session.user)
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -113,15 +113,15 @@ class AccountsDialog(QDialog):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
-        self.add_button = QPushButton("Add user…")
-        self.disable_button = QPushButton("Disable…")
-        self.enable_button = QPushButton("Enable")
-        self.password_button = QPushButton("Set password…")
+        self.add_button = QPushButton(self.tr("Add user…"))
+        self.disable_button = QPushButton(self.tr("Disable…"))
+        self.enable_button = QPushButton(self.tr("Enable"))
+        self.password_button = QPushButton(self.tr("Set password…"))
         self.add_button.clicked.connect(lambda *_: self.open_add())
         self.disable_button.clicked.connect(lambda *_: self.ask_disable())
         self.enable_button.clicked.connect(lambda *_: self.enable_selected())
         self.password_button.clicked.connect(lambda *_: self.open_password())
-        close = QPushButton("Close")
+        close = QPushButton(self.tr("Close"))
         close.clicked.connect(self.close)
         self.message = QLabel()  # refusals and mistakes
         self.message.setObjectName("InlineError")
@@ -135,7 +135,7 @@ class AccountsDialog(QDialog):
         bar.addWidget(close)
         layout = QVBoxLayout(self)
         layout.addWidget(
-            QLabel(f"Logged in as {session.user} ({session.role.value}). Every change is audited.")
+            QLabel(self.tr("Logged in as {user} ({value}). Every change is audited.").format(user=session.user, value=session.role.value))
         )
         layout.addWidget(self.table, 1)
         layout.addWidget(self.message)
@@ -205,8 +205,8 @@ class AccountsDialog(QDialog):
         if name is None:
             return None
         dialog = QInputDialog(self)
-        dialog.setWindowTitle(f"Vigil - disable {name}")
-        dialog.setLabelText(f"Why is {name} disabled? (recorded in the audit log)")
+        dialog.setWindowTitle(self.tr("Vigil - disable {name}").format(name=name))
+        dialog.setLabelText(self.tr("Why is {name} disabled? (recorded in the audit log)").format(name=name))
         dialog.textValueSelected.connect(lambda text: self.disable(name, text))
         return self._open(dialog)
 

@@ -69,9 +69,9 @@ class AuditViewer(QWidget):
         self.actor_edit = QLineEdit()
         self.actor_edit.setPlaceholderText("user")
         self.action_edit = QLineEdit()
-        self.action_edit.setPlaceholderText("action starts with, e.g. watchlist.")
-        self.refresh_button = QPushButton("Show")
-        self.verify_button = QPushButton("Verify chain")
+        self.action_edit.setPlaceholderText(self.tr("action starts with, e.g. watchlist."))
+        self.refresh_button = QPushButton(self.tr("Show"))
+        self.verify_button = QPushButton(self.tr("Verify chain"))
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.refresh_button.clicked.connect(self.refresh)
@@ -93,7 +93,7 @@ class AuditViewer(QWidget):
             self.status.setText(str(exc))
             return
         self.model.set_rows(rows)
-        self.status.setText(f"{len(rows)} entries")
+        self.status.setText(self.tr("{count} entries").format(count=len(rows)))
 
     def verify(self) -> None:
         try:
@@ -102,6 +102,6 @@ class AuditViewer(QWidget):
             self.status.setText(str(exc))
             return
         if verdict.ok:
-            self.status.setText(f"chain intact: {verdict.rows} rows; newest hash {verdict.head_hash[:16]}...")
+            self.status.setText(self.tr("chain intact: {rows} rows; newest hash {value}...").format(rows=verdict.rows, value=verdict.head_hash[:16]))
         else:
-            self.status.setText(f"CHAIN BROKEN at row {verdict.first_broken_seq}: {verdict.reason}")
+            self.status.setText(self.tr("CHAIN BROKEN at row {first_broken_seq}: {reason}").format(first_broken_seq=verdict.first_broken_seq, reason=verdict.reason))
