@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from app.config import StationConfig
 from app.errors import UserError
+from app.i18n import QT_TRANSLATE_NOOP
 from app.reports.basis import compliance_text
 from app.reports.model import site_zone
 from app.store.buckets import preset_range, station_zone, timeline_bucket
@@ -40,12 +41,12 @@ from widgets.timeline import TimelinePlot
 log = logging.getLogger(__name__)
 
 PRESET_LABELS = {
-    "hour": "Last hour",
-    "shift": "This shift",
-    "today": "Today",
-    "7d": "7 days",
-    "30d": "30 days",
-    "custom": "Custom",
+    "hour": QT_TRANSLATE_NOOP("ComplianceView", "Last hour"),
+    "shift": QT_TRANSLATE_NOOP("ComplianceView", "This shift"),
+    "today": QT_TRANSLATE_NOOP("ComplianceView", "Today"),
+    "7d": QT_TRANSLATE_NOOP("ComplianceView", "7 days"),
+    "30d": QT_TRANSLATE_NOOP("ComplianceView", "30 days"),
+    "custom": QT_TRANSLATE_NOOP("ComplianceView", "Custom"),
 }
 REFRESH_MS = 2000
 ALL = ""  # scope: every mall
@@ -76,7 +77,7 @@ class ComplianceView(QWidget):
         self.scope.setToolTip(self.tr("All malls, or one mall's entrance cameras"))
         self.preset = QComboBox()
         for key, label in PRESET_LABELS.items():
-            self.preset.addItem(label, key)
+            self.preset.addItem(self.tr(label), key)
         self.preset.setCurrentIndex(list(PRESET_LABELS).index("today"))
         self.custom_from, self.custom_to = QDateTimeEdit(), QDateTimeEdit()
         for edit in (self.custom_from, self.custom_to):

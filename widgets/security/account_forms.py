@@ -19,13 +19,15 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import UserError
+from app.i18n import QT_TRANSLATE_NOOP
 from app.security.passwords import MIN_LENGTH
 from app.security.roles import Role
+from widgets.i18n import translate
 
 ROLE_HELP = {
-    Role.OPERATOR: "operator - watches cameras, acknowledges events",
-    Role.SUPERVISOR: "supervisor - also exports evidence, reviews matches, reports",
-    Role.ADMIN: "admin - also manages cameras, accounts and watchlists",
+    Role.OPERATOR: QT_TRANSLATE_NOOP("AddUserForm", "operator - watches cameras, acknowledges events"),
+    Role.SUPERVISOR: QT_TRANSLATE_NOOP("AddUserForm", "supervisor - also exports evidence, reviews matches, reports"),
+    Role.ADMIN: QT_TRANSLATE_NOOP("AddUserForm", "admin - also manages cameras, accounts and watchlists"),
 }
 
 
@@ -89,7 +91,7 @@ class AddUserForm(_Form):
         self.name_edit.setPlaceholderText(self.tr("e.g. j.smith"))
         self.role_combo = QComboBox()
         for role in (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN):
-            self.role_combo.addItem(ROLE_HELP[role], role)
+            self.role_combo.addItem(translate("AddUserForm", ROLE_HELP[role]), role)
         self.password_edit = _password_edit()
         self.password_edit.setPlaceholderText(self.tr("{MIN_LENGTH}+ characters").format(MIN_LENGTH=MIN_LENGTH))
         self.repeat_edit = _password_edit()

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import UserError
+from app.i18n import QT_TRANSLATE_NOOP
 from app.security.accounts import UserRecord, state_text
 from app.security.roles import Role
 from app.security.session import Session
@@ -42,7 +43,7 @@ def _local(at: float) -> str:
 class UserTableModel(QAbstractTableModel):
     """One row per account (sorted by name, as the core lists them)."""
 
-    HEADERS = ("User", "Role", "State", "Last login", "Created")
+    HEADERS = (QT_TRANSLATE_NOOP("UserTableModel", "User"), QT_TRANSLATE_NOOP("UserTableModel", "Role"), QT_TRANSLATE_NOOP("UserTableModel", "State"), QT_TRANSLATE_NOOP("UserTableModel", "Last login"), QT_TRANSLATE_NOOP("UserTableModel", "Created"))
 
     def __init__(self, me: str = "") -> None:
         super().__init__()
@@ -89,7 +90,7 @@ class UserTableModel(QAbstractTableModel):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:  # noqa: N802
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
+            return self.tr(self.HEADERS[section])
         return None
 
 

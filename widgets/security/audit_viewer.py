@@ -10,6 +10,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget
 
 from app.errors import UserError
+from app.i18n import QT_TRANSLATE_NOOP
 from app.security.session import Session
 from app.store.records import AuditRow
 from app.watchlist.service import AccountService
@@ -20,7 +21,7 @@ _Index = QModelIndex | QPersistentModelIndex
 class AuditTableModel(QAbstractTableModel):
     """Rows of the audit log (oldest first)."""
 
-    HEADERS = ("#", "Time", "User", "Action", "Target", "Details")
+    HEADERS = ("#", QT_TRANSLATE_NOOP("AuditTableModel", "Time"), QT_TRANSLATE_NOOP("AuditTableModel", "User"), QT_TRANSLATE_NOOP("AuditTableModel", "Action"), QT_TRANSLATE_NOOP("AuditTableModel", "Target"), QT_TRANSLATE_NOOP("AuditTableModel", "Details"))
 
     def __init__(self, rows: list[AuditRow] | None = None) -> None:
         super().__init__()
@@ -53,7 +54,7 @@ class AuditTableModel(QAbstractTableModel):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:  # noqa: N802
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
+            return self.tr(self.HEADERS[section])
         return None
 
 
