@@ -131,14 +131,14 @@ class CameraForm(QWidget):
         name = self.name.text().strip()
         problem = None
         if not name:
-            problem = "Give the camera a name operators will recognise."
+            problem = self.tr("Give the camera a name operators will recognise.")
         elif self.site.currentData() is None:
-            problem = "Add a site first: every camera belongs to a site."
+            problem = self.tr("Add a site first: every camera belongs to a site.")
         else:
             problem = check_source(self.source.value())
             if problem is None and self.sub_source.value().strip():
                 sub_problem = check_source(self.sub_source.value())
-                problem = f"Sub-stream: {sub_problem}" if sub_problem else None
+                problem = self.tr("Sub-stream: {sub_problem}").format(sub_problem=sub_problem) if sub_problem else None
         self.show_error(problem)
         if problem:
             return None

@@ -37,7 +37,7 @@ class CameraList(QListWidget):
         sites = list(config.sites)
         known = {s.id for s in sites}
         orphans = sorted({c.site for c in config.cameras if c.site not in known})
-        for site_id, site_name in [(s.id, s.name) for s in sites] + [(o, o or "No site") for o in orphans]:
+        for site_id, site_name in [(s.id, s.name) for s in sites] + [(o, o or self.tr("No site")) for o in orphans]:
             cams = [c for c in config.cameras if c.site == site_id]
             if not cams:
                 continue

@@ -145,7 +145,7 @@ class CameraManagerDialog(QDialog):
             return
         n = len(self._cameras) + 1
         cid = slug(f"camera-{n}", {c.id for c in self._cameras}, "camera")
-        self._cameras.append(CameraConfig(cid, f"Camera {n}", self._sites[0].id, ""))
+        self._cameras.append(CameraConfig(cid, self.tr("Camera {n}").format(n=n), self._sites[0].id, ""))
         self._current = None
         self._refresh_cameras()
         self.camera_list.setCurrentRow(len(self._cameras) - 1)
@@ -219,7 +219,7 @@ class CameraManagerDialog(QDialog):
 
     def _camera_text(self, camera: CameraConfig) -> str:
         site = next((s.name for s in self._sites if s.id == camera.site), camera.site)
-        return f"{camera.name}  ({site})" + ("" if camera.enabled else "  [disabled]")
+        return f"{camera.name}  ({site})" + ("" if camera.enabled else self.tr("  [disabled]"))
 
     def closeEvent(self, event) -> None:  # noqa: N802, ANN001
         self.form.tester.wait(0.1)

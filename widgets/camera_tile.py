@@ -17,6 +17,7 @@ from app.domain import Frame, FrameResult, Health
 from app.i18n import QT_TRANSLATE_NOOP
 from app.station_api import CameraFeed
 from widgets.frame_image import BorrowedImage
+from widgets.i18n import number, translate
 from widgets.overlay import OverlayOptions, draw_faces, fit_rect, result_applies
 
 CAMERA_MIME = "application/x-vigil-camera-id"
@@ -154,7 +155,7 @@ class CameraTile(QWidget):
         area = QRectF(self.rect())
         painter.fillRect(area, BACKGROUND)
         if self._feed is None:
-            self._centred_text(painter, area, "drop a camera here", QColor(110, 118, 129), 0.06)
+            self._centred_text(painter, area, self.tr("drop a camera here"), QColor(110, 118, 129), 0.06)
             return
         target = QRectF()
         borrowed = self._image
@@ -296,7 +297,7 @@ class CameraTile(QWidget):
 def _age_text(seconds: float) -> str:
     seconds = max(0.0, seconds)
     if seconds < 90:
-        return f"{seconds:.0f} s"
+        return translate("CameraTile", "{n} s").format(n=f"{seconds:.0f}")
     if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+        return translate("CameraTile", "{n} min").format(n=f"{seconds / 60:.0f}")
+    return translate("CameraTile", "{n} h").format(n=number(seconds / 3600, 1))

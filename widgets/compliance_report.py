@@ -75,12 +75,12 @@ class ReportJob(QObject):
         try:
             result: ReportResult = run_report(self.db_path, self.request, self._progress, write_pdf)
         except ReportCancelled:
-            self.failed.emit("report cancelled; no file written")
+            self.failed.emit(self.tr("report cancelled; no file written"))
         except UserError as exc:
             self.failed.emit(str(exc))
         except Exception as exc:  # a bug: logged with its traceback, shown in one line
             log.exception("report failed")
-            self.failed.emit(f"internal error: {exc} (details in the log file)")
+            self.failed.emit(self.tr("internal error: {exc} (details in the log file)").format(exc=exc))
         else:
             self.finished.emit(result)
 
@@ -140,7 +140,7 @@ class ReportDialog(QDialog):
             if self.sites.item(i).checkState() == Qt.CheckState.Checked
         )
         if not chosen:
-            raise UserError("choose at least one mall")
+            raise UserError(self.tr("choose at least one mall"))
         zones = {s.id: s.timezone for s in self.config.sites if s.timezone}
         return ReportRequest(
             start=datetime.fromtimestamp(self.start.dateTime().toSecsSinceEpoch()).astimezone(),
@@ -159,7 +159,7 @@ class ReportDialog(QDialog):
             QMessageBox.warning(self, self.tr("Report"), str(exc))
             return None
         job = self.job = ReportJob(self.db_path, request, self)
-        progress = QProgressDialog("Reading…", "Cancel", 0, 100, self)
+        progress = QProgressDialog(self.tr("Reading…"), self.tr("Cancel"), 0, 100, self)
         progress.setWindowTitle(self.tr("Compliance report"))
         progress.setMinimumDuration(300)
         progress.canceled.connect(job.cancel)

@@ -36,6 +36,8 @@ from app.reports.model import site_zone
 from app.store.buckets import preset_range, station_zone, timeline_bucket
 from app.store.compliance_query import ComplianceReader, ComplianceSeries, SiteInfo
 from widgets.compliance_query import QueryRunner, SeriesSpec, TimelineQuery, TimelineResult
+from widgets.event_model import KIND_TEXT
+from widgets.i18n import translate
 from widgets.timeline import TimelinePlot
 
 log = logging.getLogger(__name__)
@@ -317,7 +319,7 @@ class ComplianceView(QWidget):
             cells = (
                 datetime.fromtimestamp(ev.at, zone).strftime("%H:%M:%S"),
                 ev.camera_name,
-                ev.kind.value.replace("_", " "),
+                translate("EventTableModel", KIND_TEXT[ev.kind]) if ev.kind in KIND_TEXT else ev.kind.value.replace("_", " "),
                 "" if ev.track_id is None else str(ev.track_id),
                 ev.acknowledged_by or "",
             )

@@ -100,8 +100,8 @@ class EventPanel(QWidget):
         """Refill the site and camera filters (names only: never a source URL)."""
         self.model.set_config(config)
         for combo, items in (
-            (self.site_filter, [("All sites", None)] + [(s.name, s.id) for s in config.sites]),
-            (self.camera_filter, [("All cameras", None)] + [(c.name, c.id) for c in config.cameras]),
+            (self.site_filter, [(self.tr("All sites"), None)] + [(s.name, s.id) for s in config.sites]),
+            (self.camera_filter, [(self.tr("All cameras"), None)] + [(c.name, c.id) for c in config.cameras]),
         ):
             current = combo.currentData()
             combo.blockSignals(True)

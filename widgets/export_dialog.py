@@ -242,13 +242,13 @@ class ExportDialog(QDialog):
         try:
             result = self._exporter.run(request, self._emit_progress, cancel)
         except CancelledError:
-            self._emit(self._signals.failed, "Export cancelled; nothing was kept.", True)
+            self._emit(self._signals.failed, self.tr("Export cancelled; nothing was kept."), True)
         except UserError as exc:
             self._emit(self._signals.failed, str(exc), False)
         except Exception as exc:  # a bug: logged with its traceback, shown in one line
             log.exception("export failed")
             self._emit(
-                self._signals.failed, f"Export failed ({type(exc).__name__}: {exc}); see the log.", False
+                self._signals.failed, self.tr("Export failed ({name}: {exc}); see the log.").format(name=type(exc).__name__, exc=exc), False
             )
         else:
             self._emit(self._signals.succeeded, result)
@@ -270,13 +270,13 @@ class ExportDialog(QDialog):
         self._set_running(False)
         self.result_ = result
         self.progress.setValue(1000)
-        lines = [f"Saved in {result.folder}", f"Manifest SHA-256 {result.manifest_sha256}"]
+        lines = [self.tr("Saved in {folder}").format(folder=result.folder), self.tr("Manifest SHA-256 {manifest_sha256}").format(manifest_sha256=result.manifest_sha256)]
         if any(c.person_found is False for c in result.cameras):
-            lines.append("The selected person was not found; every face is blurred.")
+            lines.append(self.tr("The selected person was not found; every face is blurred."))
         if any(c.mask_verdicts is False for c in result.cameras):
-            lines.append("The mask model was unavailable; boxes are drawn as uncertain.")
+            lines.append(self.tr("The mask model was unavailable; boxes are drawn as uncertain."))
         for cid, gap in result.gaps:
-            lines.append(f"Not recorded on {cid}: {_local(gap.start)} – {_local(gap.end)}")
+            lines.append(self.tr("Not recorded on {cid}: {time} – {time2}").format(cid=cid, time=_local(gap.start), time2=_local(gap.end)))
         self.message.setStyleSheet("color: #7ee787")
         self.message.setText("\n".join(lines))
         self.export_button.setText(self.tr("Export again"))

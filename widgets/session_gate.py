@@ -153,6 +153,6 @@ class LockBanner(QWidget):
         self.hide()
 
     def show_locked(self, user: str) -> None:
-        who = f"{user}'s session is locked" if user else "Nobody is logged in"
+        who = self.tr("{user}'s session is locked").format(user=user) if user else self.tr("Nobody is logged in")
         self.label.setText(self.tr("{who}: the cameras keep running, the controls are off until someone logs in.").format(who=who))
         self.show()

@@ -23,7 +23,7 @@ class StationTray:
         self.hide_action.triggered.connect(self.hide_window)
         window.addAction(self.hide_action)
         view = next(
-            (a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "View"), None
+            (a.menu() for a in window.menuBar().actions() if a.menu() is not None and a.menu().objectName() == "ViewMenu"), None
         )
         if isinstance(view, QMenu):
             view.addSeparator()

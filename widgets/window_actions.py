@@ -25,6 +25,7 @@ class WindowActions:
         self._hidden_for_full_screen: list = []
         bar = window.menuBar()
         view = bar.addMenu(translate("WindowActions", "&View"))
+        view.setObjectName("ViewMenu")
         for i, name in enumerate(QUICK_LAYOUTS, start=1):
             self._action(view, translate("WindowActions", "Layout {name}").format(name=name), lambda n=name: window.grid.set_grid(n), str(i), f"Ctrl+{i}")
         self._action(view, translate("WindowActions", "Layout 1+5 (big tile)"), lambda: window.grid.set_grid("1+5"), "6", "Ctrl+6")

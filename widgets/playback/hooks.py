@@ -45,7 +45,7 @@ class PlaybackHooks(QObject):
         self.action.setShortcut(QKeySequence("Ctrl+P"))
         self.action.triggered.connect(lambda *_: self.toggle())
         window.addAction(self.action)
-        view_menu = next((a.menu() for a in window.menuBar().actions() if a.text() == "&View"), None)
+        view_menu = next((a.menu() for a in window.menuBar().actions() if a.menu() is not None and a.menu().objectName() == "ViewMenu"), None)
         if view_menu is not None:
             view_menu.addAction(self.action)
         self.view.live_requested.connect(window.show_wall)

@@ -63,7 +63,7 @@ class _Form(QDialog):
 
     def _passwords(self, password: QLineEdit, repeat: QLineEdit) -> str:
         if password.text() != repeat.text():
-            raise UserError("the two passwords differ; type the new password twice")
+            raise UserError(self.tr("the two passwords differ; type the new password twice"))
         return password.text()
 
     def _clear_passwords(self) -> None:
@@ -85,7 +85,7 @@ class AddUserForm(_Form):
     """Name, role, password twice; ``add(name, role, password)`` creates the account in the core."""
 
     def __init__(self, add: Callable[[str, Role, str], object], parent: QWidget | None = None) -> None:
-        super().__init__("Vigil - add an account", parent)
+        super().__init__(self.tr("Vigil - add an account"), parent)
         self._add = add
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText(self.tr("e.g. j.smith"))
@@ -121,7 +121,7 @@ class PasswordForm(_Form):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(
-            f"Vigil - {'change my password' if own else 'reset the password of ' + name}", parent
+            self.tr("Vigil - change my password") if own else self.tr("Vigil - reset the password of {name}").format(name=name), parent
         )
         self.name, self.own, self._change = name, own, change
         self.old_edit = _password_edit()

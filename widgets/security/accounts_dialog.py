@@ -74,8 +74,8 @@ class UserTableModel(QAbstractTableModel):
         u, col = self._rows[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
-                return f"{u.name}  (you)" if u.name == self._me else u.name
-            created = _local(u.created_at) + (f" by {u.created_by}" if u.created_by else "")
+                return self.tr("{name}  (you)").format(name=u.name) if u.name == self._me else u.name
+            created = _local(u.created_at) + (self.tr(" by {created_by}").format(created_by=u.created_by) if u.created_by else "")
             return (u.name, u.role.value, state_text(u, self._now), _local(u.last_login), created)[col]
         if role == Qt.ItemDataRole.ForegroundRole and col == 2:
             if u.disabled:
@@ -196,7 +196,7 @@ class AccountsDialog(QDialog):
 
         def add(name: str, role: Role, password: str) -> None:
             self._accounts.add_user(self._session, name, role, password)
-            self._done(f"Added {role.value} {name}.", select=name)
+            self._done(self.tr("Added {value} {name}.").format(value=role.value, name=name), select=name)
 
         return self._open(AddUserForm(add, self))
 
@@ -220,7 +220,7 @@ class AccountsDialog(QDialog):
         except UserError as exc:
             self._fail(exc)
             return False
-        self._done(f"Disabled {name}; it can no longer log in.")
+        self._done(self.tr("Disabled {name}; it can no longer log in.").format(name=name))
         return True
 
     def enable_selected(self) -> bool:
@@ -232,7 +232,7 @@ class AccountsDialog(QDialog):
         except UserError as exc:
             self._fail(exc)
             return False
-        self._done(f"Enabled {name}; it can log in again with its password.")
+        self._done(self.tr("Enabled {name}; it can log in again with its password.").format(name=name))
         return True
 
     def open_password(self) -> PasswordForm | None:
@@ -244,7 +244,7 @@ class AccountsDialog(QDialog):
 
         def change(new: str, old: str | None) -> None:
             self._accounts.change_password(self._session, name, new, old)
-            self._done(f"Password of {name} changed." + ("" if own else " Tell them the new one in person."))
+            self._done(self.tr("Password of {name} changed.").format(name=name) + ("" if own else self.tr(" Tell them the new one in person.")))
 
         return self._open(PasswordForm(name, own, change, self))
 

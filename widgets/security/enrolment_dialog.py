@@ -178,7 +178,7 @@ class EnrolmentDialog(QDialog):
 
     def _on_add_button_clicked(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(
-            self, "Photos of the person", "", "Images (*.jpg *.jpeg *.png *.webp *.bmp)"
+            self, self.tr("Photos of the person"), "", self.tr("Images (*.jpg *.jpeg *.png *.webp *.bmp)")
         )
         for p in paths:
             self.add_image(p)

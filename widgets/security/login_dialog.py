@@ -62,7 +62,7 @@ class LoginDialog(QDialog):
         try:
             if self.first_start:
                 if password != self.repeat_edit.text():
-                    raise UserError("the two passwords differ")
+                    raise UserError(self.tr("the two passwords differ"))
                 self.session = self._accounts.create_first_admin(name, password)
             else:
                 self.session = self._accounts.login(name, password)
