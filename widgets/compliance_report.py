@@ -32,6 +32,7 @@ from app.config import StationConfig
 from app.errors import UserError
 from app.reports import ReportRequest, ReportResult, run_report
 from app.store.compliance_query import SiteInfo
+from widgets.i18n import csv_header
 from widgets.report_pdf import write_pdf
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,7 @@ class ReportDialog(QDialog):
             fmt=self.format.currentText(),
             sites=chosen,
             zones=zones,
+            csv_header=csv_header(),
         )
 
     def run(self) -> ReportJob | None:

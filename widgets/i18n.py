@@ -195,3 +195,10 @@ def local_strftime(fmt: str, when: datetime | time.struct_time | float | None = 
 def number(value: float, decimals: int = 0) -> str:
     """``value`` with the chosen language's decimal and group separators."""
     return QLocale().toString(float(value), "f", decimals)
+
+
+def csv_header() -> tuple[str, ...]:
+    """The CSV report's column titles in the current language (empty: the English column names)."""
+    from app.reports.output import CSV_COLUMNS
+
+    return () if current_language() == "en" else tuple(translate("CsvReport", c) for c in CSV_COLUMNS)

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QComboBox, QMenu, QToolBar
 
 from widgets.grid_layouts import LAYOUTS, QUICK_LAYOUTS
 from widgets.i18n import translate
+from widgets.language_menu import LanguageMenu
 from widgets.overlay import OverlayOptions
 from widgets.theme import icon
 
@@ -51,6 +52,8 @@ class WindowActions:
         view.addSeparator()
         view.addAction(window.camera_dock.toggleViewAction())
         view.addAction(window.events_dock.toggleViewAction())
+        view.addSeparator()
+        self.language = LanguageMenu(view, window.settings)
 
         walls = bar.addMenu(translate("WindowActions", "&Walls"))
         self.walls_menu = walls.addMenu(icon("screen"), translate("WindowActions", "Open wall on screen"))
