@@ -75,7 +75,7 @@ class _Task(QRunnable):
         try:
             result = TimelineResult(self.query, read_series(self.reader, self.query))
         except Exception as exc:  # a UserError (store gone) or a bug: shown, logged, never fatal
-            log.warning(self.tr("compliance query failed: %s"), exc, exc_info=not isinstance(exc, OSError))
+            log.warning("compliance query failed: %s", exc, exc_info=not isinstance(exc, OSError))
             result = TimelineResult(self.query, error=str(exc))
         self.relay.finished.emit(result)
 

@@ -73,7 +73,7 @@ class EventPreloader(QObject):
         try:
             items = read_recent(self.db_path, self.limit)
         except UserError as exc:  # a damaged store: the station reports it; the panel starts empty
-            log.warning(self.tr("cannot preload events: %s"), exc)
+            log.warning("cannot preload events: %s", exc)
             items = []
         except Exception:
             log.exception("cannot preload events")
