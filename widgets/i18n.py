@@ -12,13 +12,15 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 
-from PySide6.QtCore import QCoreApplication, QEvent, QLocale, QObject, Qt, QTranslator, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QLocale, QModelIndex, QObject, Qt, QTranslator, Signal
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -31,10 +33,13 @@ from PySide6.QtWidgets import (
     QMenu,
     QTabWidget,
     QToolBar,
+    QWidget,
 )
 
 from app import paths
 from app.i18n import LANGUAGES
+
+log = logging.getLogger(__name__)
 
 LOCALES = {"en": QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom),
            "ru": QLocale(QLocale.Language.Russian, QLocale.Country.Russia)}  # fmt: skip
@@ -138,36 +143,43 @@ def retranslate_widgets(mapping: dict[str, str]) -> None:
         return mapping.get(text, text)
 
     for w in QApplication.allWidgets():
-        if w.isWindow() or isinstance(w, QDockWidget):
-            w.setWindowTitle(tr(w.windowTitle()))
-        if w.toolTip():
-            w.setToolTip(tr(w.toolTip()))
-        if isinstance(w, QAbstractButton | QLabel):
-            w.setText(tr(w.text()))
-        if isinstance(w, QLineEdit) and w.placeholderText():
-            w.setPlaceholderText(tr(w.placeholderText()))
-        if isinstance(w, QGroupBox):
-            w.setTitle(tr(w.title()))
-        if isinstance(w, QMenu):
-            w.setTitle(tr(w.title()))
-        if isinstance(w, QTabWidget):
-            for i in range(w.count()):
-                w.setTabText(i, tr(w.tabText(i)))
-        if isinstance(w, QComboBox):
-            for i in range(w.count()):
-                w.setItemText(i, tr(w.itemText(i)))
-        if isinstance(w, QToolBar):
-            w.setWindowTitle(tr(w.windowTitle()))
-        if isinstance(w, QAbstractItemView) and w.model() is not None:
-            model = w.model()
-            model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, max(0, model.columnCount() - 1))
-            w.viewport().update()
-        for a in w.actions():
-            a.setText(tr(a.text()))
-            if a.toolTip():
-                a.setToolTip(tr(a.toolTip()))
-            if a.statusTip():
-                a.setStatusTip(tr(a.statusTip()))
+        try:
+            _retranslate(w, tr)
+        except (RuntimeError, TypeError):  # a widget being deleted, an odd model: skip it, keep going
+            log.debug("cannot re-translate %r", w, exc_info=True)
+
+
+def _retranslate(w: QWidget, tr: Callable[[str], str]) -> None:
+    if w.isWindow() or isinstance(w, QDockWidget):
+        w.setWindowTitle(tr(w.windowTitle()))
+    if w.toolTip():
+        w.setToolTip(tr(w.toolTip()))
+    if isinstance(w, QAbstractButton | QLabel):
+        w.setText(tr(w.text()))
+    if isinstance(w, QLineEdit) and w.placeholderText():
+        w.setPlaceholderText(tr(w.placeholderText()))
+    if isinstance(w, QGroupBox):
+        w.setTitle(tr(w.title()))
+    if isinstance(w, QMenu):
+        w.setTitle(tr(w.title()))
+    if isinstance(w, QTabWidget):
+        for i in range(w.count()):
+            w.setTabText(i, tr(w.tabText(i)))
+    if isinstance(w, QComboBox):
+        for i in range(w.count()):
+            w.setItemText(i, tr(w.itemText(i)))
+    if isinstance(w, QToolBar):
+        w.setWindowTitle(tr(w.windowTitle()))
+    if isinstance(w, QAbstractItemView) and w.model() is not None:
+        model = w.model()
+        model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, max(0, model.columnCount(QModelIndex()) - 1))
+        w.viewport().update()
+    for a in w.actions():
+        a.setText(tr(a.text()))
+        if a.toolTip():
+            a.setToolTip(tr(a.toolTip()))
+        if a.statusTip():
+            a.setStatusTip(tr(a.statusTip()))
 
 
 _STRF = re.compile(r"%[aAbB]")
