@@ -5,6 +5,7 @@ GUI-thread only: events arrive through a queued signal from the station listener
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -181,7 +182,7 @@ class EventTableModel(QAbstractTableModel):
     def _display(self, row: _Row, col: int) -> str | None:
         ev = row.event
         if col == 0:
-            return QLocale().toString(QDateTime.fromSecsSinceEpoch(int(ev.at)).time(), QLocale.FormatType.LongFormat)
+            return time.strftime("%H:%M:%S", time.localtime(ev.at))
         if col == 2:
             track = f"  #{ev.track_id}" if ev.track_id is not None else ""
             listed = ev.details.get("watchlist") if ev.kind is EventKind.WATCHLIST_MATCH else None

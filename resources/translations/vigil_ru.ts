@@ -1354,11 +1354,11 @@
     </message>
     <message>
         <source>Masked / clear verdicts</source>
-        <translation>В маске / чётких вердиктов</translation>
+        <translation>В маске / вердиктов</translation>
     </message>
     <message>
         <source>Uncertain · no verdict</source>
-        <translation>Не определено · без вердикта</translation>
+        <translation>Неясно · без решения</translation>
     </message>
     <message>
         <source>Camera live time</source>
@@ -1402,15 +1402,15 @@
     </message>
     <message>
         <source>Incorrect</source>
-        <translation>Неправильно</translation>
+        <translation>Неправ.</translation>
     </message>
     <message>
         <source>Uncertain</source>
-        <translation>Не определено</translation>
+        <translation>Неясно</translation>
     </message>
     <message>
         <source>No verdict</source>
-        <translation>Без вердикта</translation>
+        <translation>Без верд.</translation>
     </message>
     <message>
         <source>Live min</source>
