@@ -348,5 +348,5 @@ def series_basis(series: list[ComplianceSeries]) -> str:
     parts = []
     for s in series:
         t = s.totals()
-        parts.append(f"{s.label}: {compliance_text(t.masked, t.decided, t.people)}")
+        parts.append(f"{s.label}: {compliance_text(t.masked, t.decided, t.people, tr_fn=translate)}")
     return "".join(f" · {p}" for p in parts)

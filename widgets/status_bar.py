@@ -12,15 +12,18 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from app.analysis.governor import station_coverage
 from app.domain import Health
+from app.i18n import QT_TRANSLATE_NOOP
 from app.station_api import Station
+from widgets.i18n import number, translate
 
 
 def _size_text(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
+    for unit in (QT_TRANSLATE_NOOP("StationStatusBar", "B"), QT_TRANSLATE_NOOP("StationStatusBar", "KB"),
+                 QT_TRANSLATE_NOOP("StationStatusBar", "MB"), QT_TRANSLATE_NOOP("StationStatusBar", "GB")):  # fmt: skip
         if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+            return f"{number(n, 0 if unit == 'B' else 1)} {translate('StationStatusBar', unit)}"
         n /= 1024
-    return f"{n:.1f} GB"
+    return f"{number(n, 1)} {translate('StationStatusBar', 'GB')}"
 
 
 def database_bytes(db_path: str) -> int:

@@ -290,7 +290,7 @@ class TimelinePlot(QWidget):
         return (
             self.tr("{label} · {when}: {compliance} · {masked} masked, {unmasked} unmasked, {incorrect} incorrect · "
                     "undecided {undecided} (uncertain {uncertain}, no verdict {unknown}) · live {live} camera-min")
-            .format(label=series.label, when=when, compliance=compliance_text(masked, decided, people, 1),
+            .format(label=series.label, when=when, compliance=compliance_text(masked, decided, people, 1, translate),
                     masked=_n(masked), unmasked=_n(unmasked), incorrect=_n(incorrect), undecided=_n(people - decided),
                     uncertain=_n(uncertain), unknown=_n(unknown), live=_n(live / 60.0))
         )

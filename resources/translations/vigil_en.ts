@@ -425,6 +425,25 @@
     </message>
 </context>
 <context>
+    <name>Compliance</name>
+    <message>
+        <source>{decided} decided of {people} person</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{decided} decided of {people} people</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{basis} - too few</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no clear verdict</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>ComplianceView</name>
     <message>
         <source>Last hour</source>
@@ -1611,6 +1630,22 @@
 </context>
 <context>
     <name>StationStatusBar</name>
+    <message>
+        <source>B</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>KB</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>MB</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>GB</source>
+        <translation type="unfinished"></translation>
+    </message>
     <message>
         <source>Cameras {live}/{total} live</source>
         <translation type="unfinished"></translation>

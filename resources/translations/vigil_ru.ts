@@ -425,6 +425,25 @@
     </message>
 </context>
 <context>
+    <name>Compliance</name>
+    <message>
+        <source>{decided} decided of {people} person</source>
+        <translation>с вердиктом {decided} из {people} человека</translation>
+    </message>
+    <message>
+        <source>{decided} decided of {people} people</source>
+        <translation>с вердиктом {decided} из {people} человек</translation>
+    </message>
+    <message>
+        <source>{basis} - too few</source>
+        <translation>{basis} — слишком мало</translation>
+    </message>
+    <message>
+        <source>no clear verdict</source>
+        <translation>нет чётких вердиктов</translation>
+    </message>
+</context>
+<context>
     <name>ComplianceView</name>
     <message>
         <source>Last hour</source>
@@ -480,7 +499,7 @@
     </message>
     <message>
         <source>Target</source>
-        <translation>Объект действия</translation>
+        <translation>Цель</translation>
     </message>
     <message>
         <source>Click a point to list the events of that minute.</source>
@@ -1142,7 +1161,7 @@
     </message>
     <message>
         <source>incorrect</source>
-        <translation>маска_неправильно</translation>
+        <translation>неправильно</translation>
     </message>
     <message>
         <source>watchlist</source>
@@ -1612,6 +1631,22 @@
 <context>
     <name>StationStatusBar</name>
     <message>
+        <source>B</source>
+        <translation>Б</translation>
+    </message>
+    <message>
+        <source>KB</source>
+        <translation>КБ</translation>
+    </message>
+    <message>
+        <source>MB</source>
+        <translation>МБ</translation>
+    </message>
+    <message>
+        <source>GB</source>
+        <translation>ГБ</translation>
+    </message>
+    <message>
         <source>Cameras {live}/{total} live</source>
         <translation>Камеры: в работе {live}/{total}</translation>
     </message>
@@ -1963,11 +1998,11 @@
     </message>
     <message>
         <source>incorrect</source>
-        <translation>маска_неправильно</translation>
+        <translation>неправильно</translation>
     </message>
     <message>
         <source>uncertain</source>
-        <translation>неуверенно</translation>
+        <translation>неясно</translation>
     </message>
 </context>
 <context>
