@@ -37,3 +37,25 @@ def choose_language(cli: str | None, saved: str | None, locale_name: str | None 
         if lang in LANGUAGES:
             return str(lang)
     return system_language(locale_name)
+
+
+class UserText(str):
+    """An English text (what ``str()`` and the CLI show) that remembers its template and fields, so that
+    the window can show it in its language: ``translated_text`` in ``widgets/i18n.py``."""
+
+    template: str
+    fields: dict[str, object]
+
+    def __new__(cls, template: str, fields: dict[str, object]) -> UserText:
+        self = super().__new__(cls, template.format(**fields) if fields else template)
+        self.template, self.fields = template, fields
+        return self
+
+    def __reduce__(self) -> tuple[type[UserText], tuple[str, dict[str, object]]]:  # pickles across processes
+        return (UserText, (self.template, self.fields))
+
+
+def user_text(template: str, **fields: object) -> UserText:
+    """``template.format(**fields)`` in English, translatable later under the context ``UserError``:
+    ``raise AuthError(user_text(QT_TRANSLATE_NOOP("UserError", "no account named {name}"), name=name))``."""
+    return UserText(template, fields)

@@ -32,7 +32,7 @@ from app.config import StationConfig
 from app.errors import UserError
 from app.reports import ReportRequest, ReportResult, run_report
 from app.store.compliance_query import SiteInfo
-from widgets.i18n import csv_header
+from widgets.i18n import csv_header, error_text
 from widgets.report_pdf import write_pdf
 
 log = logging.getLogger(__name__)
@@ -78,10 +78,10 @@ class ReportJob(QObject):
         except ReportCancelled:
             self.failed.emit(self.tr("report cancelled; no file written"))
         except UserError as exc:
-            self.failed.emit(str(exc))
+            self.failed.emit(error_text(exc))
         except Exception as exc:  # a bug: logged with its traceback, shown in one line
             log.exception("report failed")
-            self.failed.emit(self.tr("internal error: {exc} (details in the log file)").format(exc=exc))
+            self.failed.emit(self.tr("internal error: {exc} (details in the log file)").format(exc=error_text(exc)))
         else:
             self.finished.emit(result)
 
@@ -158,7 +158,7 @@ class ReportDialog(QDialog):
         try:
             request = self.request()
         except UserError as exc:
-            QMessageBox.warning(self, self.tr("Report"), str(exc))
+            QMessageBox.warning(self, self.tr("Report"), error_text(exc))
             return None
         job = self.job = ReportJob(self.db_path, request, self)
         progress = QProgressDialog(self.tr("Reading…"), self.tr("Cancel"), 0, 100, self)

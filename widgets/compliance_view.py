@@ -37,7 +37,7 @@ from app.store.buckets import preset_range, station_zone, timeline_bucket
 from app.store.compliance_query import ComplianceReader, ComplianceSeries, SiteInfo
 from widgets.compliance_query import QueryRunner, SeriesSpec, TimelineQuery, TimelineResult
 from widgets.event_model import KIND_TEXT
-from widgets.i18n import translate
+from widgets.i18n import error_text, translate
 from widgets.timeline import TimelinePlot
 
 log = logging.getLogger(__name__)
@@ -143,7 +143,7 @@ class ComplianceView(QWidget):
             self._reader = ComplianceReader(self.db_path)
         except UserError as exc:
             self.status.setText(self.tr("No data yet"))
-            self.status.setToolTip(str(exc))
+            self.status.setToolTip(error_text(exc))
             return False
         self._runner = QueryRunner(self._reader, self)
         self._runner.finished.connect(self._on_runner_finished)
@@ -207,7 +207,7 @@ class ComplianceView(QWidget):
         try:
             self._load_sites()
         except UserError as exc:
-            self.status.setText(str(exc))
+            self.status.setText(error_text(exc))
             return
         start, end = self.current_range()
         if end <= start:

@@ -18,7 +18,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from app.logs import redact
-from widgets.i18n import translate
+from widgets.i18n import error_text, translate
 
 OPEN_TIMEOUT_MS = 5000
 READ_TIMEOUT_MS = 5000
@@ -63,7 +63,7 @@ def probe_source(source: str, request: int = 0) -> ProbeResult:
         h, w = image.shape[:2]
         return ProbeResult(request, True, translate("connection_probe", "Connected: {w}x{h}").format(w=w, h=h), np.ascontiguousarray(image))
     except (cv2.error, OSError, ValueError) as exc:
-        return ProbeResult(request, False, redact(translate("connection_probe", "Cannot open {shown}: {exc}").format(shown=shown, exc=exc)))
+        return ProbeResult(request, False, redact(translate("connection_probe", "Cannot open {shown}: {exc}").format(shown=shown, exc=error_text(exc))))
     finally:
         if cap is not None:
             cap.release()

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from app.clips.export import Exporter, ExportProgress, ExportRequest, ExportResult
 from app.clips.ffmpeg import CancelledError
 from app.errors import UserError
+from widgets.i18n import error_text
 
 log = logging.getLogger(__name__)
 Authorise = Callable[[], str]  # returns the acting user, or raises UserError (PermissionDenied)
@@ -211,7 +212,7 @@ class ExportDialog(QDialog):
         try:
             user = self._authorise() if self._authorise is not None else ""
         except UserError as exc:
-            self._show_error(str(exc))
+            self._show_error(error_text(exc))
             return False
         request = self.request(user)
         self._cancel = threading.Event()
@@ -244,11 +245,11 @@ class ExportDialog(QDialog):
         except CancelledError:
             self._emit(self._signals.failed, self.tr("Export cancelled; nothing was kept."), True)
         except UserError as exc:
-            self._emit(self._signals.failed, str(exc), False)
+            self._emit(self._signals.failed, error_text(exc), False)
         except Exception as exc:  # a bug: logged with its traceback, shown in one line
             log.exception("export failed")
             self._emit(
-                self._signals.failed, self.tr("Export failed ({name}: {exc}); see the log.").format(name=type(exc).__name__, exc=exc), False
+                self._signals.failed, self.tr("Export failed ({name}: {exc}); see the log.").format(name=type(exc).__name__, exc=error_text(exc)), False
             )
         else:
             self._emit(self._signals.succeeded, result)

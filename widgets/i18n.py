@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import paths
-from app.i18n import LANGUAGES
+from app.i18n import LANGUAGES, UserText
 
 log = logging.getLogger(__name__)
 
@@ -214,3 +214,20 @@ def csv_header() -> tuple[str, ...]:
     from app.reports.output import CSV_COLUMNS
 
     return () if current_language() == "en" else tuple(translate("CsvReport", c) for c in CSV_COLUMNS)
+
+
+def translated_text(value: object) -> str:
+    """A ``UserText`` from ``app/`` in the current language (its fields too); other values as ``str``."""
+    if isinstance(value, UserText):
+        fields = {k: translated_text(v) if isinstance(v, UserText) else v for k, v in value.fields.items()}
+        try:
+            return translate("UserError", value.template).format(**fields)
+        except (KeyError, IndexError, ValueError):  # a broken translation: the English text
+            return str(value)
+    return str(value)
+
+
+def error_text(exc: BaseException) -> str:
+    """The message of ``exc`` for the window: translated when ``app/`` raised it with ``user_text``."""
+    first = exc.args[0] if len(exc.args) == 1 else None
+    return translated_text(first) if isinstance(first, UserText) else str(exc)

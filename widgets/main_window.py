@@ -29,6 +29,7 @@ from widgets.display_clock import DisplayClock
 from widgets.event_model import EventTableModel
 from widgets.event_panel import EventPanel
 from widgets.grid_layouts import LayoutStore
+from widgets.i18n import error_text
 from widgets.notices import NoticeStrip
 from widgets.playback.hooks import PlaybackHooks
 from widgets.role_actions import RoleActions
@@ -217,7 +218,7 @@ class StationWindow(QMainWindow):
             try:
                 by = self.gate.require(Permission.ACKNOWLEDGE, "events")
             except UserError as exc:
-                self.notices.notify(str(exc), "warning")
+                self.notices.notify(error_text(exc), "warning")
                 return
         if not self.event_panel.acknowledge_selected(by):
             self.notices.notify(self.tr("Nothing to acknowledge."), "info")
@@ -237,7 +238,7 @@ class StationWindow(QMainWindow):
                 self._reader = StoreReader(self.station.db_path())
             found = stored_event_id(self._reader, event)
         except UserError as exc:
-            self.notices.notify(str(exc), "error")
+            self.notices.notify(error_text(exc), "error")
             return None
         if found is not None and row >= 0:
             self.events.set_event_id(row, found)
@@ -263,7 +264,7 @@ class StationWindow(QMainWindow):
         try:
             self._acknowledge(event)
         except UserError as exc:
-            self.notices.notify(self.tr("Could not record the acknowledgement: {exc}").format(exc=exc), "error")
+            self.notices.notify(self.tr("Could not record the acknowledgement: {exc}").format(exc=error_text(exc)), "error")
         except Exception as exc:  # a bug in the store: log it, keep the wall running
             log.exception("acknowledge failed")
             self.notices.notify(
@@ -331,9 +332,9 @@ class StationWindow(QMainWindow):
             try:
                 self._save_config(config)
             except UserError as exc:
-                self.notices.notify(self.tr("Settings not saved: {exc}").format(exc=exc), "error")
+                self.notices.notify(self.tr("Settings not saved: {exc}").format(exc=error_text(exc)), "error")
             except OSError as exc:
-                self.notices.notify(self.tr("Settings not saved: {exc}").format(exc=exc), "error")
+                self.notices.notify(self.tr("Settings not saved: {exc}").format(exc=error_text(exc)), "error")
         self.notices.notify(self.tr("Applying camera settings…"), "info")
         # Starting and stopping capture threads can take seconds: never on the GUI thread.
         threading.Thread(

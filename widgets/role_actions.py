@@ -20,7 +20,7 @@ from app.domain import Event, EventKind
 from app.errors import UserError
 from app.security.roles import Permission
 from widgets.export_dialog import ExportDialog
-from widgets.i18n import translate
+from widgets.i18n import error_text, translate
 from widgets.session_gate import SessionGate, WindowServices
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ class RoleActions:
         try:
             return self.gate.require(permission, target)
         except UserError as exc:
-            self.w.notices.notify(str(exc), "warning")
+            self.w.notices.notify(error_text(exc), "warning")
             return None
 
     # ----- export -------------------------------------------------------------------------------------
@@ -200,7 +200,7 @@ class RoleActions:
         try:
             dialog = MatchReviewDialog(self.services.watchlists, self._session(), event_id, self.w)
         except UserError as exc:
-            self.w.notices.notify(str(exc), "warning")
+            self.w.notices.notify(error_text(exc), "warning")
             return None
         return self._show(dialog)
 
@@ -221,7 +221,7 @@ class RoleActions:
         try:
             dialog = EnrolmentDialog(self.services.watchlists, self._session(), site_id, self.w)
         except UserError as exc:
-            self.w.notices.notify(str(exc), "warning")
+            self.w.notices.notify(error_text(exc), "warning")
             return None
         dialog.enrolled.connect(lambda iid: self.w.notices.notify(translate("RoleActions", "Person enrolled (entry {iid}).").format(iid=iid), "info"))
         return self._show(dialog)
@@ -232,7 +232,7 @@ class RoleActions:
             try:
                 on = self.services.watchlists.site_matching(site.id).enabled
             except UserError as exc:
-                self.w.notices.notify(str(exc), "error")
+                self.w.notices.notify(error_text(exc), "error")
                 return
             action = self.matching_menu.addAction(f"{site.name}: {'on' if on else 'off'}")
             action.setCheckable(True)
@@ -253,7 +253,7 @@ class RoleActions:
         try:
             self.services.watchlists.set_matching(self._session(), site_id, enabled, reason)
         except UserError as exc:
-            self.w.notices.notify(str(exc), "warning")
+            self.w.notices.notify(error_text(exc), "warning")
             return False
         self.w.notices.notify(translate("RoleActions", "Watchlist matching {value} for site {site_id}.").format(value='on' if enabled else 'off', site_id=site_id), "info")
         return True

@@ -1796,6 +1796,113 @@
     </message>
 </context>
 <context>
+    <name>UserError</name>
+    <message>
+        <source>disabled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>locked until {until}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>active, 1 failed login</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>active, {count} failed logins</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>active</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>invalid user name {name!r}: use 1-64 letters, digits, &apos;.&apos;, &apos;_&apos;, &apos;-&apos; or &apos;@&apos;, starting with a letter or digit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>password refused: {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>accounts already exist; log in as an admin to add more</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the account {name} already exists; choose another name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no account named {name}; see &apos;vigil users list&apos;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the account {name} is already disabled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{name} is the last active admin; add another admin before disabling it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{name} is your own account: you cannot disable yourself; ask another admin</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the account {name} is already active</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the current password is wrong; the password was not changed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>wrong user name or password</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the account {name} is disabled; ask an admin</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the account {name} is locked after {MAX_FAILURES} failed logins; try again in {minutes} min or ask an admin to reset the password</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>wrong password; the account {name} is now locked for {minutes} min after {MAX_FAILURES} failures</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>wrong user name or password ({tries} tries left before lock-out)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>a password needs at least {MIN_LENGTH} characters</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>a password must not start or end with spaces</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>log in first: {permission} needs an account</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the session of {user} has expired (idle); log in again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the account {user} was disabled or removed; ask an admin</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{user} ({role}) may not {permission}: it needs the {need} role; ask {article} {need} to do it</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>UserTableModel</name>
     <message>
         <source>User</source>

@@ -1796,6 +1796,113 @@
     </message>
 </context>
 <context>
+    <name>UserError</name>
+    <message>
+        <source>disabled</source>
+        <translation>отключена</translation>
+    </message>
+    <message>
+        <source>locked until {until}</source>
+        <translation>заблокирована до {until}</translation>
+    </message>
+    <message>
+        <source>active, 1 failed login</source>
+        <translation>активна, 1 неудачный вход</translation>
+    </message>
+    <message>
+        <source>active, {count} failed logins</source>
+        <translation>активна, неудачных входов: {count}</translation>
+    </message>
+    <message>
+        <source>active</source>
+        <translation>активна</translation>
+    </message>
+    <message>
+        <source>invalid user name {name!r}: use 1-64 letters, digits, &apos;.&apos;, &apos;_&apos;, &apos;-&apos; or &apos;@&apos;, starting with a letter or digit</source>
+        <translation>недопустимое имя пользователя {name!r}: используйте 1–64 латинские буквы, цифры, «.», «_», «-» или «@», начиная с буквы или цифры</translation>
+    </message>
+    <message>
+        <source>password refused: {reason}</source>
+        <translation>пароль не принят: {reason}</translation>
+    </message>
+    <message>
+        <source>accounts already exist; log in as an admin to add more</source>
+        <translation>учётные записи уже есть; чтобы добавить новые, войдите как администратор</translation>
+    </message>
+    <message>
+        <source>the account {name} already exists; choose another name</source>
+        <translation>учётная запись {name} уже существует; выберите другое имя</translation>
+    </message>
+    <message>
+        <source>no account named {name}; see &apos;vigil users list&apos;</source>
+        <translation>нет учётной записи {name}; см. &apos;vigil users list&apos;</translation>
+    </message>
+    <message>
+        <source>the account {name} is already disabled</source>
+        <translation>учётная запись {name} уже отключена</translation>
+    </message>
+    <message>
+        <source>{name} is the last active admin; add another admin before disabling it</source>
+        <translation>{name} — последний активный администратор; сначала добавьте другого администратора</translation>
+    </message>
+    <message>
+        <source>{name} is your own account: you cannot disable yourself; ask another admin</source>
+        <translation>{name} — ваша собственная учётная запись: себя отключить нельзя; обратитесь к другому администратору</translation>
+    </message>
+    <message>
+        <source>the account {name} is already active</source>
+        <translation>учётная запись {name} уже активна</translation>
+    </message>
+    <message>
+        <source>the current password is wrong; the password was not changed</source>
+        <translation>текущий пароль неверен; пароль не изменён</translation>
+    </message>
+    <message>
+        <source>wrong user name or password</source>
+        <translation>неверное имя пользователя или пароль</translation>
+    </message>
+    <message>
+        <source>the account {name} is disabled; ask an admin</source>
+        <translation>учётная запись {name} отключена; обратитесь к администратору</translation>
+    </message>
+    <message>
+        <source>the account {name} is locked after {MAX_FAILURES} failed logins; try again in {minutes} min or ask an admin to reset the password</source>
+        <translation>учётная запись {name} заблокирована после {MAX_FAILURES} неудачных попыток входа; повторите через {minutes} мин или попросите администратора сбросить пароль</translation>
+    </message>
+    <message>
+        <source>wrong password; the account {name} is now locked for {minutes} min after {MAX_FAILURES} failures</source>
+        <translation>неверный пароль; после {MAX_FAILURES} неудачных попыток учётная запись {name} заблокирована на {minutes} мин</translation>
+    </message>
+    <message>
+        <source>wrong user name or password ({tries} tries left before lock-out)</source>
+        <translation>неверное имя пользователя или пароль (до блокировки осталось попыток: {tries})</translation>
+    </message>
+    <message>
+        <source>a password needs at least {MIN_LENGTH} characters</source>
+        <translation>пароль должен содержать не менее {MIN_LENGTH} символов</translation>
+    </message>
+    <message>
+        <source>a password must not start or end with spaces</source>
+        <translation>пароль не должен начинаться или заканчиваться пробелом</translation>
+    </message>
+    <message>
+        <source>log in first: {permission} needs an account</source>
+        <translation>сначала войдите в систему: для действия {permission} нужна учётная запись</translation>
+    </message>
+    <message>
+        <source>the session of {user} has expired (idle); log in again</source>
+        <translation>сеанс пользователя {user} истёк из-за бездействия; войдите снова</translation>
+    </message>
+    <message>
+        <source>the account {user} was disabled or removed; ask an admin</source>
+        <translation>учётная запись {user} отключена или удалена; обратитесь к администратору</translation>
+    </message>
+    <message>
+        <source>{user} ({role}) may not {permission}: it needs the {need} role; ask {article} {need} to do it</source>
+        <translation>у пользователя {user} ({role}) нет права {permission}: нужна роль {need}; попросите пользователя с этой ролью</translation>
+    </message>
+</context>
+<context>
     <name>UserTableModel</name>
     <message>
         <source>User</source>

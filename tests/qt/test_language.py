@@ -104,3 +104,24 @@ def test_dates_and_numbers_follow_the_language() -> None:
     assert local_strftime("%a %d %b", saturday).startswith("сб 28 ")
     assert "мар" in local_strftime("%d %b", saturday)
     assert QLocale().toString(1234.5, "f", 1) in ("1\xa0234,5", "1 234,5")
+
+
+def test_an_error_from_the_core_is_shown_in_russian_and_stays_english_for_the_cli(qtbot, tmp_path: Path) -> None:
+    from app.security import authenticate, create_first_admin
+    from app.security.errors import AuthError
+    from app.store import open_db
+    from widgets.i18n import error_text
+
+    db = open_db(tmp_path / "vigil.sqlite3")
+    try:
+
+        create_first_admin(db, "admin", "correct horse battery")
+        with pytest.raises(AuthError) as wrong:
+            authenticate(db, "admin", "not the password")
+    finally:
+        db.close()
+    assert str(wrong.value).startswith("wrong user name or password (")  # what the CLI prints
+    assert install_language("ru")
+    shown = error_text(wrong.value)
+    assert shown.startswith("неверное имя пользователя или пароль (до блокировки осталось попыток: ")
+    assert shown[-2].isdigit()

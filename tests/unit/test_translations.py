@@ -48,8 +48,8 @@ def test_every_extracted_text_has_a_finished_russian_translation(tmp_path: Path)
         tr = None if m is None else m.find("translation")
         if tr is None or tr.get("type") in ("unfinished", "obsolete", "vanished") or not (tr.text or "").strip():
             problems.append(f"no Russian for {key[0]}: {key[1]!r}")
-        elif sorted(FIELD.findall(tr.text or "")) != sorted(FIELD.findall(key[1])):
-            problems.append(f"placeholders differ in {key[0]}: {key[1]!r} -> {tr.text!r}")
+        elif not set(FIELD.findall(tr.text or "")) <= set(FIELD.findall(key[1])):  # may drop one, never invent
+            problems.append(f"unknown placeholder in {key[0]}: {key[1]!r} -> {tr.text!r}")
     assert not problems, (
         "run `python -m app.tools.build_translations --update`, translate the new texts in "
         "resources/translations/vigil_ru.ts, then build again:\n" + "\n".join(problems)

@@ -19,6 +19,7 @@ from app.domain import Event
 from app.errors import UserError
 from app.security.roles import Permission
 from app.store import bookmarks as bm
+from widgets.i18n import error_text
 from widgets.playback.dialogs import BookmarkDialog, LocksDialog
 from widgets.playback.view import EVENT_LEAD_S, PlaybackView
 
@@ -108,7 +109,7 @@ class PlaybackHooks(QObject):
         try:
             return gate.require(permission, target)
         except UserError as exc:
-            self.w.notices.notify(str(exc), "warning")
+            self.w.notices.notify(error_text(exc), "warning")
             return None
 
     def _can(self, permission: Permission) -> bool:
@@ -205,7 +206,7 @@ class PlaybackHooks(QObject):
         try:
             self._write(lambda db: bm.release_lock(db, bookmark_id, by=user))
         except UserError as exc:
-            self.w.notices.notify(str(exc), "warning")
+            self.w.notices.notify(error_text(exc), "warning")
             return False
         self.w.notices.notify(self.tr("Evidence lock #{id} released.").format(id=bookmark_id), "info")
         self._reload_locks()

@@ -22,7 +22,7 @@ from app.errors import UserError
 from app.i18n import QT_TRANSLATE_NOOP
 from app.security.passwords import MIN_LENGTH
 from app.security.roles import Role
-from widgets.i18n import translate
+from widgets.i18n import error_text, translate
 
 ROLE_HELP = {
     Role.OPERATOR: QT_TRANSLATE_NOOP("AddUserForm", "operator - watches cameras, acknowledges events"),
@@ -75,7 +75,7 @@ class _Form(QDialog):
         try:
             self.submit()
         except UserError as exc:
-            self.error_label.setText(str(exc))
+            self.error_label.setText(error_text(exc))
             self._clear_passwords()
             return
         self.accept()

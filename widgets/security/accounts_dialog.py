@@ -29,6 +29,7 @@ from app.security.accounts import UserRecord, state_text
 from app.security.roles import Role
 from app.security.session import Session
 from app.watchlist.service import AccountService
+from widgets.i18n import error_text, translated_text
 from widgets.security.account_forms import AddUserForm, PasswordForm
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -76,7 +77,7 @@ class UserTableModel(QAbstractTableModel):
             if col == 0:
                 return self.tr("{name}  (you)").format(name=u.name) if u.name == self._me else u.name
             created = _local(u.created_at) + (self.tr(" by {created_by}").format(created_by=u.created_by) if u.created_by else "")
-            return (u.name, u.role.value, state_text(u, self._now), _local(u.last_login), created)[col]
+            return (u.name, u.role.value, translated_text(state_text(u, self._now)), _local(u.last_login), created)[col]
         if role == Qt.ItemDataRole.ForegroundRole and col == 2:
             if u.disabled:
                 return _GREY
@@ -181,7 +182,7 @@ class AccountsDialog(QDialog):
 
     def _fail(self, exc: UserError) -> None:
         self.status.clear()
-        self.message.setText(str(exc))
+        self.message.setText(error_text(exc))
 
     def _done(self, text: str, select: str = "") -> None:
         self.message.clear()

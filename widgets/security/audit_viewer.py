@@ -14,6 +14,7 @@ from app.i18n import QT_TRANSLATE_NOOP
 from app.security.session import Session
 from app.store.records import AuditRow
 from app.watchlist.service import AccountService
+from widgets.i18n import error_text
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -91,7 +92,7 @@ class AuditViewer(QWidget):
                 self._session, self.actor_edit.text().strip(), self.action_edit.text().strip()
             )
         except UserError as exc:
-            self.status.setText(str(exc))
+            self.status.setText(error_text(exc))
             return
         self.model.set_rows(rows)
         self.status.setText(self.tr("{count} entries").format(count=len(rows)))
@@ -100,7 +101,7 @@ class AuditViewer(QWidget):
         try:
             verdict = self._accounts.verify_audit(self._session)
         except UserError as exc:
-            self.status.setText(str(exc))
+            self.status.setText(error_text(exc))
             return
         if verdict.ok:
             self.status.setText(self.tr("chain intact: {rows} rows; newest hash {value}...").format(rows=verdict.rows, value=verdict.head_hash[:16]))

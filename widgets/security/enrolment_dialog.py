@@ -29,6 +29,7 @@ from app.errors import UserError
 from app.security.session import Session
 from app.watchlist.records import DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS, EnrolRequest, Identity
 from app.watchlist.service import WatchlistService
+from widgets.i18n import error_text
 
 
 class FacePicker(QWidget):
@@ -149,7 +150,7 @@ class EnrolmentDialog(QDialog):
         try:
             image, faces = self._service.find_faces(path)
         except UserError as exc:
-            self.message.setText(str(exc))
+            self.message.setText(error_text(exc))
             return 0
         name = Path(path).name
         if not faces:
@@ -203,7 +204,7 @@ class EnrolmentDialog(QDialog):
                 self._session, request, [(img, f) for _, img, f in self.chosen]
             )
         except UserError as exc:
-            self.message.setText(str(exc))
+            self.message.setText(error_text(exc))
             return
         self.chosen.clear()  # the photos are not kept
         self.enrolled.emit(self.identity.id)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from app.errors import UserError
 from app.security.session import Session
 from app.watchlist.service import AccountService
+from widgets.i18n import error_text
 
 
 class LoginDialog(QDialog):
@@ -67,7 +68,7 @@ class LoginDialog(QDialog):
             else:
                 self.session = self._accounts.login(name, password)
         except UserError as exc:
-            self.error_label.setText(str(exc))
+            self.error_label.setText(error_text(exc))
             self.password_edit.clear()
             self.repeat_edit.clear()
             self.password_edit.setFocus()

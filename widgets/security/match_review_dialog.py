@@ -13,6 +13,7 @@ from app.security.session import Session
 from app.watchlist.records import MatchView
 from app.watchlist.review import CONFIRMED, REJECTED
 from app.watchlist.service import WatchlistService
+from widgets.i18n import error_text
 
 
 class MatchReviewDialog(QDialog):
@@ -72,7 +73,7 @@ class MatchReviewDialog(QDialog):
                 self._session, self.event_id, decision, self.note_edit.text()
             )
         except UserError as exc:
-            self.status.setText(str(exc))
+            self.status.setText(error_text(exc))
             return
         self._show_review()
         self.accept()
