@@ -20,7 +20,17 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 
-from PySide6.QtCore import QCoreApplication, QEvent, QLocale, QModelIndex, QObject, Qt, QTranslator, Signal
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEvent,
+    QLibraryInfo,
+    QLocale,
+    QModelIndex,
+    QObject,
+    Qt,
+    QTranslator,
+    Signal,
+)
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -89,7 +99,7 @@ class _Language(QObject):
     def __init__(self) -> None:
         super().__init__()
         self.lang = "en"
-        self.translator: QTranslator | None = None
+        self.translators: list[QTranslator] = []  # Vigil's catalogue, then Qt's own (OK, Cancel, ...)
 
 
 _state: _Language | None = None
@@ -113,16 +123,21 @@ def install_language(lang: str) -> bool:
     state = language_state()
     app = QCoreApplication.instance()
     old = state.lang
-    if state.translator is not None and app is not None:
-        app.removeTranslator(state.translator)
-        state.translator = None
+    for translator in state.translators:
+        if app is not None:
+            app.removeTranslator(translator)
+    state.translators = []
     ok = True
     if lang != "en":
         translator = QTranslator()
         ok = translator.load(catalogue_path(lang))
         if ok and app is not None:
             app.installTranslator(translator)
-            state.translator = translator
+            state.translators.append(translator)
+            qt_own = QTranslator()  # the standard buttons and dialogs of Qt itself
+            if qt_own.load(f"qtbase_{lang}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+                app.installTranslator(qt_own)
+                state.translators.append(qt_own)
     state.lang = lang if ok else "en"
     QLocale.setDefault(LOCALES.get(state.lang, LOCALES["en"]))
     if old != state.lang and isinstance(app, QApplication):

@@ -208,7 +208,7 @@ class StationWindow(QMainWindow):
         cam = self.station.config().camera(status.camera_id)
         name = cam.name if cam is not None else status.camera_id
         if status.health is Health.OFFLINE:
-            self.notices.notify(self.tr("{name} is offline: {value}").format(name=name, value=status.message or 'no frames'), "warning")
+            self.notices.notify(self.tr("{name} is offline: {value}").format(name=name, value=status.message or self.tr("no frames")), "warning")
         elif status.health is Health.LIVE and status.message:
             self.notices.notify(self.tr("{name} is back: {message}").format(name=name, message=status.message), "info")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import functools
 import getpass
+import logging
 import os
 import signal
 import sys
@@ -23,6 +24,8 @@ from app.config import StationConfig, save_config
 from app.domain import Event
 from app.errors import UserError
 from app.i18n import LANGUAGES, choose_language
+
+log = logging.getLogger(__name__)
 
 NAME = "gui"
 HELP = "open the station window (the default when vigil runs without a command)"
@@ -145,7 +148,10 @@ def main(args: argparse.Namespace) -> int:
         settings_file = paths.config_dir() / "gui.ini"
         settings = QSettings(str(settings_file), QSettings.Format.IniFormat)
         saved_lang = settings.value(LANGUAGE_SETTING)
-        install_language(choose_language(args.lang, str(saved_lang) if saved_lang else None))
+        lang = choose_language(args.lang, str(saved_lang) if saved_lang else None)
+        if not install_language(lang):
+            log.warning("no %s translation (resources/translations/vigil_%s.qm): run "
+                        "'python -m app.tools.build_translations'; the window stays English", lang, lang)  # fmt: skip
         windows: list[StationWindow] = []
         window = StationWindow(
             station,

@@ -1721,6 +1721,10 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>no frames</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>{name} is back: {message}</source>
         <translation type="unfinished"></translation>
     </message>

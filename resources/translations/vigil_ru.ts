@@ -1721,6 +1721,10 @@
         <translation>Камера {name} не в сети: {value}</translation>
     </message>
     <message>
+        <source>no frames</source>
+        <translation>нет кадров</translation>
+    </message>
+    <message>
         <source>{name} is back: {message}</source>
         <translation>Камера {name} снова в сети: {message}</translation>
     </message>

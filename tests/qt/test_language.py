@@ -72,6 +72,10 @@ def test_view_language_switches_menus_and_an_open_dialog(qtbot, tmp_path: Path) 
     assert window.event_panel.kind_filter.itemText(0) == "Все события"
     assert window.tabs.tabText(0) == "Видеостена"
     assert settings.value(SETTING) == "ru"
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    buttons_box = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)  # Qt's own texts too
+    assert buttons_box.button(QDialogButtonBox.StandardButton.Cancel).text() == "Отмена"
     assert _language_action(window, "ru").isChecked() and not _language_action(window, "en").isChecked()
     # a new event is listed in Russian, its time in the Russian locale's format
     station.emit(Event(at=time.time(), camera_id="cam0", kind=EventKind.NO_MASK, track_id=3))
