@@ -19,7 +19,7 @@ from app.config import StationConfig
 from app.domain import Event, EventKind
 from app.i18n import QT_TRANSLATE_NOOP
 from widgets.event_model import ALERT_KINDS, KIND_TEXT, THUMB_PX, EventFilterModel, EventTableModel
-from widgets.i18n import translate
+from widgets.i18n import language_state, translate
 
 SITE_COLUMN = EventTableModel.COLUMNS.index("Site")
 
@@ -94,6 +94,7 @@ class EventPanel(QWidget):
         model.rowsInserted.connect(self._update_title)
         model.rowsRemoved.connect(self._update_title)
         model.dataChanged.connect(self._update_title)
+        language_state().changed.connect(self._update_title)  # a run-time language switch
         self.set_config(StationConfig())
 
     def set_config(self, config: StationConfig) -> None:

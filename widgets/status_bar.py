@@ -14,7 +14,7 @@ from app.analysis.governor import station_coverage
 from app.domain import Health
 from app.i18n import QT_TRANSLATE_NOOP
 from app.station_api import Station
-from widgets.i18n import number, translate
+from widgets.i18n import language_state, number, translate
 
 
 def _size_text(n: float) -> str:
@@ -67,6 +67,7 @@ class StationStatusBar(QStatusBar):
             label.setMinimumWidth(QFontMetrics(bold).horizontalAdvance(sample) + 28)
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.update_figures)
+        language_state().changed.connect(self.update_figures)
         self._timer.start(1000)
         self.update_figures()
 

@@ -71,6 +71,7 @@ def test_view_language_switches_menus_and_an_open_dialog(qtbot, tmp_path: Path) 
     assert window.event_panel.table.model().headerData(0, Qt.Orientation.Horizontal) == "Время"
     assert window.event_panel.kind_filter.itemText(0) == "Все события"
     assert window.tabs.tabText(0) == "Видеостена"
+    assert window.status.cameras.text().startswith("Камеры: в работе")  # figures redrawn at once
     assert settings.value(SETTING) == "ru"
     from PySide6.QtWidgets import QDialogButtonBox
 
