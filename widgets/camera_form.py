@@ -47,16 +47,16 @@ class CameraForm(QWidget):
         self.site = QComboBox()
         self.source = SourceField()
         self.sub_source = SourceField()
-        self.sub_source.setPlaceholderText("optional low-resolution stream for small tiles")
+        self.sub_source.setPlaceholderText(self.tr("optional low-resolution stream for small tiles"))
         self.usb = QComboBox()
-        self.usb.addItem("USB devices: scanning…", None)
-        self.browse = QPushButton("File…")
-        self.enabled = QCheckBox("Enabled")
-        self.record = QCheckBox("Record")
+        self.usb.addItem(self.tr("USB devices: scanning…"), None)
+        self.browse = QPushButton(self.tr("File…"))
+        self.enabled = QCheckBox(self.tr("Enabled"))
+        self.record = QCheckBox(self.tr("Record"))
         self.fps = QDoubleSpinBox()
         self.fps.setRange(0.5, 30.0)
         self.fps.setSingleStep(0.5)
-        self.fps.setSuffix(" analyses/s")
+        self.fps.setSuffix(self.tr(" analyses/s"))
         self.error = QLabel()
         self.error.setObjectName("InlineError")
         self.error.setWordWrap(True)
@@ -68,7 +68,7 @@ class CameraForm(QWidget):
         )
         self.zones_label = QLabel()
         self.zones_label.setWordWrap(True)
-        self.test_button = QPushButton("Test connection")
+        self.test_button = QPushButton(self.tr("Test connection"))
         self.test_status = QLabel()
         self.test_status.setWordWrap(True)
         self.preview = QLabel()
@@ -80,13 +80,13 @@ class CameraForm(QWidget):
         src_row.addWidget(self.source, 1)
         src_row.addWidget(self.browse)
         form = QFormLayout()
-        form.addRow("Id", self.id_label)
-        form.addRow("Name", self.name)
-        form.addRow("Site", self.site)
-        form.addRow("Source", src_row)
+        form.addRow(self.tr("Id"), self.id_label)
+        form.addRow(self.tr("Name"), self.name)
+        form.addRow(self.tr("Site"), self.site)
+        form.addRow(self.tr("Source"), src_row)
         form.addRow("", self.usb)
-        form.addRow("Sub-stream", self.sub_source)
-        form.addRow("Analysis", self.fps)
+        form.addRow(self.tr("Sub-stream"), self.sub_source)
+        form.addRow(self.tr("Analysis"), self.fps)
         flags = QHBoxLayout()
         flags.addWidget(self.enabled)
         flags.addWidget(self.record)
@@ -150,14 +150,14 @@ class CameraForm(QWidget):
         name = self.name.text().strip()
         problem = None
         if not name:
-            problem = "Give the camera a name operators will recognise."
+            problem = self.tr("Give the camera a name operators will recognise.")
         elif self.site.currentData() is None:
-            problem = "Add a site first: every camera belongs to a site."
+            problem = self.tr("Add a site first: every camera belongs to a site.")
         else:
             problem = check_source(self.source.value())
             if problem is None and self.sub_source.value().strip():
                 sub_problem = check_source(self.sub_source.value())
-                problem = f"Sub-stream: {sub_problem}" if sub_problem else None
+                problem = self.tr("Sub-stream: {sub_problem}").format(sub_problem=sub_problem) if sub_problem else None
         self.show_error(problem)
         if problem:
             return None
@@ -199,7 +199,7 @@ class CameraForm(QWidget):
         self.error.setVisible(bool(message))
 
     def start_test(self) -> None:
-        self.test_status.setText("Testing…")
+        self.test_status.setText(self.tr("Testing…"))
         self.preview.clear()
         self.tester.test(self.source.value())
 
@@ -222,9 +222,9 @@ class CameraForm(QWidget):
 
     def _on_tester_usb_found(self, indices: list[int]) -> None:
         self.usb.clear()
-        self.usb.addItem(f"USB devices: {len(indices)} found" if indices else "USB devices: none found", None)
+        self.usb.addItem(self.tr("USB devices: {count} found").format(count=len(indices)) if indices else self.tr("USB devices: none found"), None)
         for i in indices:
-            self.usb.addItem(f"USB camera {i}", str(i))
+            self.usb.addItem(self.tr("USB camera {i}").format(i=i), str(i))
 
     def _on_usb_activated(self, index: int) -> None:
         value = self.usb.itemData(index)
@@ -234,7 +234,7 @@ class CameraForm(QWidget):
 
     def _on_browse_clicked(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Video file", "", "Video (*.mp4 *.mkv *.avi *.mov);;All (*)"
+            self, self.tr("Video file"), "", self.tr("Video (*.mp4 *.mkv *.avi *.mov);;All (*)")
         )
         if path:
             self.source.setText(path)

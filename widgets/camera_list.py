@@ -37,7 +37,7 @@ class CameraList(QListWidget):
         sites = list(config.sites)
         known = {s.id for s in sites}
         orphans = sorted({c.site for c in config.cameras if c.site not in known})
-        for site_id, site_name in [(s.id, s.name) for s in sites] + [(o, o or "No site") for o in orphans]:
+        for site_id, site_name in [(s.id, s.name) for s in sites] + [(o, o or self.tr("No site")) for o in orphans]:
             cams = [c for c in config.cameras if c.site == site_id]
             if not cams:
                 continue
@@ -46,7 +46,7 @@ class CameraList(QListWidget):
             header.setForeground(QColor(125, 133, 144))
             self.addItem(header)
             for cam in cams:
-                item = QListWidgetItem(f"●  {cam.name}" + ("" if cam.enabled else "  (disabled)"))
+                item = QListWidgetItem(f"●  {cam.name}" + ("" if cam.enabled else self.tr("  (disabled)")))
                 item.setData(Qt.ItemDataRole.UserRole, cam.id)
                 item.setToolTip(f"{cam.name} - {site_name}")
                 if cam.id not in feeds:

@@ -33,7 +33,7 @@ class CameraManagerDialog(QDialog):
 
     def __init__(self, config: StationConfig, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Cameras and sites")
+        self.setWindowTitle(self.tr("Cameras and sites"))
         self.setModal(False)
         self._base = config
         self._sites: list[SiteConfig] = list(config.sites)
@@ -42,16 +42,16 @@ class CameraManagerDialog(QDialog):
 
         self.site_list = QListWidget()
         self.site_name = QLineEdit()
-        self.site_name.setPlaceholderText("site name, e.g. Riverside Mall")
-        self.add_site_button = QPushButton("Add site")
-        self.rename_site_button = QPushButton("Rename")
-        self.remove_site_button = QPushButton("Remove site")
+        self.site_name.setPlaceholderText(self.tr("site name, e.g. Riverside Mall"))
+        self.add_site_button = QPushButton(self.tr("Add site"))
+        self.rename_site_button = QPushButton(self.tr("Rename"))
+        self.remove_site_button = QPushButton(self.tr("Remove site"))
         self.site_message = QLabel()
         self.site_message.setObjectName("InlineError")
         self.site_message.setWordWrap(True)
         self.camera_list = QListWidget()
-        self.add_camera_button = QPushButton("Add camera")
-        self.remove_camera_button = QPushButton("Remove camera")
+        self.add_camera_button = QPushButton(self.tr("Add camera"))
+        self.remove_camera_button = QPushButton(self.tr("Remove camera"))
         self.form = CameraForm()
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close
@@ -59,7 +59,7 @@ class CameraManagerDialog(QDialog):
 
         sites = QWidget()
         sl = QVBoxLayout(sites)
-        sl.addWidget(QLabel("Sites"))
+        sl.addWidget(QLabel(self.tr("Sites")))
         sl.addWidget(self.site_list, 1)
         sl.addWidget(self.site_name)
         row = QHBoxLayout()
@@ -69,7 +69,7 @@ class CameraManagerDialog(QDialog):
         sl.addWidget(self.site_message)
         cams = QWidget()
         cl = QVBoxLayout(cams)
-        cl.addWidget(QLabel("Cameras"))
+        cl.addWidget(QLabel(self.tr("Cameras")))
         cl.addWidget(self.camera_list, 1)
         row = QHBoxLayout()
         row.addWidget(self.add_camera_button)
@@ -103,7 +103,7 @@ class CameraManagerDialog(QDialog):
     def add_site(self) -> None:
         name = self.site_name.text().strip()
         if not name:
-            self.site_message.setText("Type the site's name first.")
+            self.site_message.setText(self.tr("Type the site's name first."))
             return
         self._sites.append(SiteConfig(slug(name, {s.id for s in self._sites}, "site"), name))
         self.site_name.clear()
@@ -114,7 +114,7 @@ class CameraManagerDialog(QDialog):
     def rename_site(self) -> None:
         row, name = self.site_list.currentRow(), self.site_name.text().strip()
         if row < 0 or not name:
-            self.site_message.setText("Select a site and type its new name.")
+            self.site_message.setText(self.tr("Select a site and type its new name."))
             return
         self._sites[row] = replace(self._sites[row], name=name)
         self.site_message.clear()
@@ -129,7 +129,7 @@ class CameraManagerDialog(QDialog):
         users = [c.name for c in self._cameras if c.site == site.id]
         if users:
             self.site_message.setText(
-                f"{site.name} still has cameras ({', '.join(users)}): move or remove them first."
+                self.tr("{name} still has cameras ({join}): move or remove them first.").format(name=site.name, join=', '.join(users))
             )
             return
         del self._sites[row]
@@ -141,11 +141,11 @@ class CameraManagerDialog(QDialog):
         if not self._commit_form():
             return
         if not self._sites:
-            self.site_message.setText("Add a site first: every camera belongs to a site.")
+            self.site_message.setText(self.tr("Add a site first: every camera belongs to a site."))
             return
         n = len(self._cameras) + 1
         cid = slug(f"camera-{n}", {c.id for c in self._cameras}, "camera")
-        self._cameras.append(CameraConfig(cid, f"Camera {n}", self._sites[0].id, ""))
+        self._cameras.append(CameraConfig(cid, self.tr("Camera {n}").format(n=n), self._sites[0].id, ""))
         self._current = None
         self._refresh_cameras()
         self.camera_list.setCurrentRow(len(self._cameras) - 1)
@@ -219,7 +219,7 @@ class CameraManagerDialog(QDialog):
 
     def _camera_text(self, camera: CameraConfig) -> str:
         site = next((s.name for s in self._sites if s.id == camera.site), camera.site)
-        return f"{camera.name}  ({site})" + ("" if camera.enabled else "  [disabled]")
+        return f"{camera.name}  ({site})" + ("" if camera.enabled else self.tr("  [disabled]"))
 
     def closeEvent(self, event) -> None:  # noqa: N802, ANN001
         self.form.tester.wait(0.1)

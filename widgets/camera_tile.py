@@ -14,17 +14,19 @@ from PySide6.QtGui import QColor, QDrag, QFont, QImage, QPainter, QPaintEvent, Q
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.domain import Frame, FrameResult, Health
+from app.i18n import QT_TRANSLATE_NOOP
 from app.station_api import CameraFeed
 from widgets.frame_image import BorrowedImage
+from widgets.i18n import number, translate
 from widgets.overlay import OverlayOptions, draw_faces, fit_rect, result_applies
 
 CAMERA_MIME = "application/x-vigil-camera-id"
 
 STATE_STYLE: dict[Health, tuple[str, QColor]] = {
-    Health.CONNECTING: ("CONNECTING", QColor(90, 160, 255)),
-    Health.STALLED: ("RECONNECTING", QColor(255, 170, 0)),
-    Health.OFFLINE: ("OFFLINE", QColor(255, 50, 50)),
-    Health.STOPPED: ("STOPPED", QColor(150, 150, 150)),
+    Health.CONNECTING: (QT_TRANSLATE_NOOP("CameraTile", "CONNECTING"), QColor(90, 160, 255)),
+    Health.STALLED: (QT_TRANSLATE_NOOP("CameraTile", "RECONNECTING"), QColor(255, 170, 0)),
+    Health.OFFLINE: (QT_TRANSLATE_NOOP("CameraTile", "OFFLINE"), QColor(255, 50, 50)),
+    Health.STOPPED: (QT_TRANSLATE_NOOP("CameraTile", "STOPPED"), QColor(150, 150, 150)),
 }
 BACKGROUND = QColor(8, 10, 12)
 HIGHLIGHT = QColor(64, 156, 255)
@@ -153,7 +155,7 @@ class CameraTile(QWidget):
         area = QRectF(self.rect())
         painter.fillRect(area, BACKGROUND)
         if self._feed is None:
-            self._centred_text(painter, area, "drop a camera here", QColor(110, 118, 129), 0.06)
+            self._centred_text(painter, area, self.tr("drop a camera here"), QColor(110, 118, 129), 0.06)
             return
         target = QRectF()
         borrowed = self._image
@@ -211,11 +213,12 @@ class CameraTile(QWidget):
         health = self._health or self._feed.status().health
         if health is Health.LIVE and self._image is not None:
             return
-        text, colour = STATE_STYLE.get(health, ("NO VIDEO", QColor(150, 150, 150)))
+        text, colour = STATE_STYLE.get(health, (QT_TRANSLATE_NOOP("CameraTile", "NO VIDEO"), QColor(150, 150, 150)))
+        text = self.tr(text)
         last = self._feed.stats().last_frame_mono
         if last is None and self._image is not None:
             last = self._image.frame.captured_mono
-        detail = f"last frame {_age_text(now_mono - last)} ago" if last is not None else "no frame yet"
+        detail = self.tr("last frame {age} ago").format(age=_age_text(now_mono - last)) if last is not None else self.tr("no frame yet")
         if health is not Health.CONNECTING and self._image is not None:
             painter.fillRect(area, QColor(colour.red() // 4, colour.green() // 4, colour.blue() // 4, 150))
         self._centred_text(painter, area, text, colour, 0.11, detail)
@@ -294,7 +297,7 @@ class CameraTile(QWidget):
 def _age_text(seconds: float) -> str:
     seconds = max(0.0, seconds)
     if seconds < 90:
-        return f"{seconds:.0f} s"
+        return translate("CameraTile", "{n} s").format(n=f"{seconds:.0f}")
     if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+        return translate("CameraTile", "{n} min").format(n=f"{seconds / 60:.0f}")
+    return translate("CameraTile", "{n} h").format(n=number(seconds / 3600, 1))

@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from app.store.compliance import COUNT_COLUMNS
 from app.store.compliance_query import ComplianceReader, ComplianceSeries
+from widgets.i18n import error_text
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ class _Task(QRunnable):
             result = TimelineResult(self.query, read_series(self.reader, self.query))
         except Exception as exc:  # a UserError (store gone) or a bug: shown, logged, never fatal
             log.warning("compliance query failed: %s", exc, exc_info=not isinstance(exc, OSError))
-            result = TimelineResult(self.query, error=str(exc))
+            result = TimelineResult(self.query, error=error_text(exc))
         self.relay.finished.emit(result)
 
 

@@ -32,6 +32,7 @@ from app.config import StationConfig
 from app.errors import UserError
 from app.reports import ReportRequest, ReportResult, run_report
 from app.store.compliance_query import SiteInfo
+from widgets.i18n import csv_header, error_text
 from widgets.report_pdf import write_pdf
 
 log = logging.getLogger(__name__)
@@ -75,12 +76,12 @@ class ReportJob(QObject):
         try:
             result: ReportResult = run_report(self.db_path, self.request, self._progress, write_pdf)
         except ReportCancelled:
-            self.failed.emit("report cancelled; no file written")
+            self.failed.emit(self.tr("report cancelled; no file written"))
         except UserError as exc:
-            self.failed.emit(str(exc))
+            self.failed.emit(error_text(exc))
         except Exception as exc:  # a bug: logged with its traceback, shown in one line
             log.exception("report failed")
-            self.failed.emit(f"internal error: {exc} (details in the log file)")
+            self.failed.emit(self.tr("internal error: {exc} (details in the log file)").format(exc=error_text(exc)))
         else:
             self.finished.emit(result)
 
@@ -97,7 +98,7 @@ class ReportDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Compliance report")
+        self.setWindowTitle(self.tr("Compliance report"))
         self.db_path, self.config = db_path, config
         self.job: ReportJob | None = None
         self.sites = QListWidget()
@@ -114,18 +115,18 @@ class ReportDialog(QDialog):
         self.format = QComboBox()
         self.format.addItems(["pdf", "csv"])
         self.path = QLineEdit(str(paths.data_dir() / f"compliance-{datetime.now():%Y%m%d-%H%M}.pdf"))
-        browse = QPushButton("Browse…")
+        browse = QPushButton(self.tr("Browse…"))
         browse.clicked.connect(self._on_browse_clicked)
         self.format.currentTextChanged.connect(self._on_format_current_text_changed)
         row = QHBoxLayout()
         row.addWidget(self.path, 1)
         row.addWidget(browse)
         form = QFormLayout(self)
-        form.addRow("Malls", self.sites)
-        form.addRow("From", self.start)
-        form.addRow("To", self.end)
-        form.addRow("Format", self.format)
-        form.addRow("File", row)
+        form.addRow(self.tr("Malls"), self.sites)
+        form.addRow(self.tr("From"), self.start)
+        form.addRow(self.tr("To"), self.end)
+        form.addRow(self.tr("Format"), self.format)
+        form.addRow(self.tr("File"), row)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -140,7 +141,7 @@ class ReportDialog(QDialog):
             if self.sites.item(i).checkState() == Qt.CheckState.Checked
         )
         if not chosen:
-            raise UserError("choose at least one mall")
+            raise UserError(self.tr("choose at least one mall"))
         zones = {s.id: s.timezone for s in self.config.sites if s.timezone}
         return ReportRequest(
             start=datetime.fromtimestamp(self.start.dateTime().toSecsSinceEpoch()).astimezone(),
@@ -149,6 +150,7 @@ class ReportDialog(QDialog):
             fmt=self.format.currentText(),
             sites=chosen,
             zones=zones,
+            csv_header=csv_header(),
         )
 
     def run(self) -> ReportJob | None:
@@ -156,11 +158,11 @@ class ReportDialog(QDialog):
         try:
             request = self.request()
         except UserError as exc:
-            QMessageBox.warning(self, "Report", str(exc))
+            QMessageBox.warning(self, self.tr("Report"), error_text(exc))
             return None
         job = self.job = ReportJob(self.db_path, request, self)
-        progress = QProgressDialog("Reading…", "Cancel", 0, 100, self)
-        progress.setWindowTitle("Compliance report")
+        progress = QProgressDialog(self.tr("Reading…"), self.tr("Cancel"), 0, 100, self)
+        progress.setWindowTitle(self.tr("Compliance report"))
         progress.setMinimumDuration(300)
         progress.canceled.connect(job.cancel)
         job.progressed.connect(lambda pct, text: (progress.setValue(pct), progress.setLabelText(text)))
@@ -171,17 +173,17 @@ class ReportDialog(QDialog):
 
     def _on_job_finished(self, result: ReportResult, progress: QProgressDialog) -> None:
         progress.reset()
-        QMessageBox.information(self, "Report", f"Wrote {result.path} ({result.sites} mall(s)).")
+        QMessageBox.information(self, self.tr("Report"), self.tr("Wrote {path} ({sites} mall(s)).").format(path=result.path, sites=result.sites))
         self.accept()
 
     def _on_job_failed(self, message: str, progress: QProgressDialog) -> None:
         progress.reset()
-        QMessageBox.warning(self, "Report", message)
+        QMessageBox.warning(self, self.tr("Report"), message)
 
     def _on_browse_clicked(self) -> None:
         fmt = self.format.currentText()
         name, _ = QFileDialog.getSaveFileName(
-            self, "Save report", self.path.text(), f"{fmt.upper()} (*.{fmt})"
+            self, self.tr("Save report"), self.path.text(), f"{fmt.upper()} (*.{fmt})"
         )
         if name:
             self.path.setText(name)

@@ -30,22 +30,25 @@ from PySide6.QtWidgets import (
 
 from app.config import StationConfig
 from app.errors import UserError
+from app.i18n import QT_TRANSLATE_NOOP
 from app.reports.basis import compliance_text
 from app.reports.model import site_zone
 from app.store.buckets import preset_range, station_zone, timeline_bucket
 from app.store.compliance_query import ComplianceReader, ComplianceSeries, SiteInfo
 from widgets.compliance_query import QueryRunner, SeriesSpec, TimelineQuery, TimelineResult
+from widgets.event_model import KIND_TEXT
+from widgets.i18n import error_text, translate
 from widgets.timeline import TimelinePlot
 
 log = logging.getLogger(__name__)
 
 PRESET_LABELS = {
-    "hour": "Last hour",
-    "shift": "This shift",
-    "today": "Today",
-    "7d": "7 days",
-    "30d": "30 days",
-    "custom": "Custom",
+    "hour": QT_TRANSLATE_NOOP("ComplianceView", "Last hour"),
+    "shift": QT_TRANSLATE_NOOP("ComplianceView", "This shift"),
+    "today": QT_TRANSLATE_NOOP("ComplianceView", "Today"),
+    "7d": QT_TRANSLATE_NOOP("ComplianceView", "7 days"),
+    "30d": QT_TRANSLATE_NOOP("ComplianceView", "30 days"),
+    "custom": QT_TRANSLATE_NOOP("ComplianceView", "Custom"),
 }
 REFRESH_MS = 2000
 ALL = ""  # scope: every mall
@@ -73,10 +76,10 @@ class ComplianceView(QWidget):
     # ----- layout -------------------------------------------------------------------------------------
     def _build_ui(self) -> None:
         self.scope = QComboBox()
-        self.scope.setToolTip("All malls, or one mall's entrance cameras")
+        self.scope.setToolTip(self.tr("All malls, or one mall's entrance cameras"))
         self.preset = QComboBox()
         for key, label in PRESET_LABELS.items():
-            self.preset.addItem(label, key)
+            self.preset.addItem(self.tr(label), key)
         self.preset.setCurrentIndex(list(PRESET_LABELS).index("today"))
         self.custom_from, self.custom_to = QDateTimeEdit(), QDateTimeEdit()
         for edit in (self.custom_from, self.custom_to):
@@ -85,29 +88,29 @@ class ComplianceView(QWidget):
             edit.setVisible(False)
             edit.editingFinished.connect(self.reload)
         self.mode = QComboBox()
-        self.mode.addItem("Overlay", "overlay")
-        self.mode.addItem("Stacked", "stacked")
+        self.mode.addItem(self.tr("Overlay"), "overlay")
+        self.mode.addItem(self.tr("Stacked"), "stacked")
         self.target = QDoubleSpinBox()
         self.target.setRange(0, 100)
         self.target.setDecimals(1)
         self.target.setSuffix(" %")
         self.target.setValue(95.0)
-        self.target.setToolTip("Target compliance line")
-        self.report_button = QPushButton("Report…")
+        self.target.setToolTip(self.tr("Target compliance line"))
+        self.report_button = QPushButton(self.tr("Report…"))
         self.status = QLabel("")
         bar = QHBoxLayout()
-        for w in (QLabel("Show"), self.scope, QLabel("Range"), self.preset, self.custom_from, self.custom_to):
+        for w in (QLabel(self.tr("Show")), self.scope, QLabel(self.tr("Range")), self.preset, self.custom_from, self.custom_to):
             bar.addWidget(w)
-        for w in (self.mode, QLabel("Target"), self.target):
+        for w in (self.mode, QLabel(self.tr("Target")), self.target):
             bar.addWidget(w)
         bar.addStretch(1)
         bar.addWidget(self.status)
         bar.addWidget(self.report_button)
         self.timeline = TimelinePlot(self)
         self.timeline.set_target(self.target.value())
-        self.events_title = QLabel("Click a point to list the events of that minute.")
+        self.events_title = QLabel(self.tr("Click a point to list the events of that minute."))
         self.events = QTableWidget(0, 5)
-        self.events.setHorizontalHeaderLabels(["Time", "Camera", "Event", "Track", "Acknowledged"])
+        self.events.setHorizontalHeaderLabels([self.tr("Time"), self.tr("Camera"), self.tr("Event"), self.tr("Track"), self.tr("Acknowledged")])
         self.events.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.events.horizontalHeader().setStretchLastSection(True)
         lower = QWidget()
@@ -139,8 +142,8 @@ class ComplianceView(QWidget):
         try:
             self._reader = ComplianceReader(self.db_path)
         except UserError as exc:
-            self.status.setText("No data yet")
-            self.status.setToolTip(str(exc))
+            self.status.setText(self.tr("No data yet"))
+            self.status.setToolTip(error_text(exc))
             return False
         self._runner = QueryRunner(self._reader, self)
         self._runner.finished.connect(self._on_runner_finished)
@@ -160,9 +163,9 @@ class ComplianceView(QWidget):
         current = self.scope.currentData()
         self.scope.blockSignals(True)
         self.scope.clear()
-        self.scope.addItem("All malls", ALL)
+        self.scope.addItem(self.tr("All malls"), ALL)
         for s in self._sites:
-            self.scope.addItem(f"{s.name} › entrances", s.id)
+            self.scope.addItem(self.tr("{name} › entrances").format(name=s.name), s.id)
         i = self.scope.findData(current) if current is not None else 0
         self.scope.setCurrentIndex(max(0, i))
         self.scope.blockSignals(False)
@@ -204,11 +207,11 @@ class ComplianceView(QWidget):
         try:
             self._load_sites()
         except UserError as exc:
-            self.status.setText(str(exc))
+            self.status.setText(error_text(exc))
             return
         start, end = self.current_range()
         if end <= start:
-            self.status.setText("The range is empty: 'to' must be after 'from'")
+            self.status.setText(self.tr("The range is empty: 'to' must be after 'from'"))
             return
         self._submit(start, end, tail_from=None)
 
@@ -238,7 +241,7 @@ class ComplianceView(QWidget):
                 x_range = None  # the user zoomed in: keep the view, only the data moves on
         self._query = q
         self.timeline.set_series(series, x_range)
-        self.status.setText(f"{len(series)} line(s) · {q.bucket_min} min buckets" + series_basis(series))
+        self.status.setText(self.tr("{count} line(s) · {bucket_min} min buckets").format(count=len(series), bucket_min=q.bucket_min) + series_basis(series))
 
     def _on_refresh_timer_timeout(self) -> None:
         """Live: re-read only the newest buckets of a range that ends now."""
@@ -264,7 +267,7 @@ class ComplianceView(QWidget):
     # ----- slots --------------------------------------------------------------------------------------
     def _on_scope_current_index_changed(self, _: int) -> None:
         self.events.setRowCount(0)
-        self.events_title.setText("Click a point to list the events of that minute.")
+        self.events_title.setText(self.tr("Click a point to list the events of that minute."))
         self.reload()
 
     def _on_preset_current_index_changed(self, _: int) -> None:
@@ -310,13 +313,13 @@ class ComplianceView(QWidget):
         zone = self.current_zone()
         a, b = datetime.fromtimestamp(start, zone), datetime.fromtimestamp(end, zone)
         label = spec.label if spec is not None else key
-        self.events_title.setText(f"{len(rows)} event(s) · {label} · {a:%Y-%m-%d %H:%M}–{b:%H:%M %Z}")
+        self.events_title.setText(self.tr("{count} event(s) · {label} · {a:%Y-%m-%d %H:%M}–{b:%H:%M %Z}").format(count=len(rows), label=label, a=a, b=b))
         self.events.setRowCount(len(rows))
         for r, ev in enumerate(rows):
             cells = (
                 datetime.fromtimestamp(ev.at, zone).strftime("%H:%M:%S"),
                 ev.camera_name,
-                ev.kind.value.replace("_", " "),
+                translate("EventTableModel", KIND_TEXT[ev.kind]) if ev.kind in KIND_TEXT else ev.kind.value.replace("_", " "),
                 "" if ev.track_id is None else str(ev.track_id),
                 ev.acknowledged_by or "",
             )
@@ -345,5 +348,5 @@ def series_basis(series: list[ComplianceSeries]) -> str:
     parts = []
     for s in series:
         t = s.totals()
-        parts.append(f"{s.label}: {compliance_text(t.masked, t.decided, t.people)}")
+        parts.append(f"{s.label}: {compliance_text(t.masked, t.decided, t.people, tr_fn=translate)}")
     return "".join(f" · {p}" for p in parts)

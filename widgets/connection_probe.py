@@ -18,6 +18,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from app.logs import redact
+from widgets.i18n import error_text, translate
 
 OPEN_TIMEOUT_MS = 5000
 READ_TIMEOUT_MS = 5000
@@ -46,23 +47,23 @@ def probe_source(source: str, request: int = 0) -> ProbeResult:
     """Open ``source`` and read one frame; the error names what failed, never the password."""
     shown = redact(source)
     if not source.strip():
-        return ProbeResult(request, False, "No source: enter a URL, a video file or a USB index.")
+        return ProbeResult(request, False, translate("connection_probe", "No source: enter a URL, a video file or a USB index."))
     if "://" not in source and not source.strip().isdigit() and not Path(source).exists():
-        return ProbeResult(request, False, f"File not found: {shown}")
+        return ProbeResult(request, False, translate("connection_probe", "File not found: {shown}").format(shown=shown))
     cap = None
     try:
         cap = open_capture(source)
         if not cap.isOpened():
             return ProbeResult(
-                request, False, f"Cannot open {shown}: check the address, port and credentials."
+                request, False, translate("connection_probe", "Cannot open {shown}: check the address, port and credentials.").format(shown=shown)
             )
         ok, image = cap.read()
         if not ok or image is None:
-            return ProbeResult(request, False, f"Opened {shown} but no frame arrived within the timeout.")
+            return ProbeResult(request, False, translate("connection_probe", "Opened {shown} but no frame arrived within the timeout.").format(shown=shown))
         h, w = image.shape[:2]
-        return ProbeResult(request, True, f"Connected: {w}x{h}", np.ascontiguousarray(image))
+        return ProbeResult(request, True, translate("connection_probe", "Connected: {w}x{h}").format(w=w, h=h), np.ascontiguousarray(image))
     except (cv2.error, OSError, ValueError) as exc:
-        return ProbeResult(request, False, redact(f"Cannot open {shown}: {exc}"))
+        return ProbeResult(request, False, redact(translate("connection_probe", "Cannot open {shown}: {exc}").format(shown=shown, exc=error_text(exc))))
     finally:
         if cap is not None:
             cap.release()

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QDateTime,
+    QLocale,
     QModelIndex,
     QPersistentModelIndex,
     QSortFilterProxyModel,
@@ -20,15 +22,16 @@ from PySide6.QtGui import QColor, QImage, QPixmap
 
 from app.config import StationConfig
 from app.domain import Event, EventKind
+from app.i18n import QT_TRANSLATE_NOOP
 from app.logs import redact
 from widgets.stored_events import StoredEvent
 
 KIND_TEXT: dict[EventKind, str] = {
-    EventKind.NO_MASK: "No mask",
-    EventKind.INCORRECT_MASK: "Mask worn incorrectly",
-    EventKind.WATCHLIST_MATCH: "Watchlist match",
-    EventKind.CAMERA_OFFLINE: "Camera offline",
-    EventKind.CAMERA_ONLINE: "Camera online",
+    EventKind.NO_MASK: QT_TRANSLATE_NOOP("EventTableModel", "No mask"),
+    EventKind.INCORRECT_MASK: QT_TRANSLATE_NOOP("EventTableModel", "Mask worn incorrectly"),
+    EventKind.WATCHLIST_MATCH: QT_TRANSLATE_NOOP("EventTableModel", "Watchlist match"),
+    EventKind.CAMERA_OFFLINE: QT_TRANSLATE_NOOP("EventTableModel", "Camera offline"),
+    EventKind.CAMERA_ONLINE: QT_TRANSLATE_NOOP("EventTableModel", "Camera online"),
 }
 KIND_COLOUR: dict[EventKind, QColor] = {
     EventKind.NO_MASK: QColor(255, 90, 90),
@@ -60,7 +63,8 @@ class _Row:
 class EventTableModel(QAbstractTableModel):
     """Events newest first; keeps at most ``max_rows`` (the oldest fall off)."""
 
-    COLUMNS = ("Time", "Face", "Event", "Camera", "Site", "Ack")
+    COLUMNS = ("Time", "Face", "Event", "Camera", "Site", "Ack")  # translated in headerData
+    _COLUMN_TEXT = (QT_TRANSLATE_NOOP("EventTableModel", "Time"), QT_TRANSLATE_NOOP("EventTableModel", "Face"), QT_TRANSLATE_NOOP("EventTableModel", "Event"), QT_TRANSLATE_NOOP("EventTableModel", "Camera"), QT_TRANSLATE_NOOP("EventTableModel", "Site"), QT_TRANSLATE_NOOP("EventTableModel", "Ack"))
 
     def __init__(self, config: StationConfig | None = None, max_rows: int = 5000, parent=None) -> None:  # noqa: ANN001
         super().__init__(parent)
@@ -147,7 +151,7 @@ class EventTableModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802, ANN201
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section]
+            return self.tr(self._COLUMN_TEXT[section])
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: ANN201
@@ -182,7 +186,7 @@ class EventTableModel(QAbstractTableModel):
         if col == 2:
             track = f"  #{ev.track_id}" if ev.track_id is not None else ""
             listed = ev.details.get("watchlist") if ev.kind is EventKind.WATCHLIST_MATCH else None
-            return KIND_TEXT[ev.kind] + (f" · {listed}" if listed else "") + track
+            return self.tr(KIND_TEXT[ev.kind]) + (f" · {listed}" if listed else "") + track
         if col == 3:
             return self.camera_name(ev.camera_id)
         if col == 4:
@@ -194,11 +198,11 @@ class EventTableModel(QAbstractTableModel):
 
     def _tooltip(self, row: _Row) -> str:
         ev = row.event
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ev.at))
+        when = QLocale().toString(QDateTime.fromSecsSinceEpoch(int(ev.at)), QLocale.FormatType.ShortFormat)
         message = ev.details.get("message", "")
-        acked = f"  (acknowledged by {row.acknowledged_by})" if row.acknowledged_by else ""
+        acked = self.tr("  (acknowledged by {user})").format(user=row.acknowledged_by) if row.acknowledged_by else ""
         return redact(
-            f"{KIND_TEXT[ev.kind]} on {self.camera_name(ev.camera_id)} at {when}  {message}".strip() + acked
+            self.tr("{event} on {camera} at {when}  {message}").format(event=self.tr(KIND_TEXT[ev.kind]), camera=self.camera_name(ev.camera_id), when=when, message=message).strip() + acked
         )
 
     def _thumbnail(self, row: _Row) -> QPixmap | None:

@@ -17,14 +17,16 @@ from PySide6.QtWidgets import (
 
 from app.config import StationConfig
 from app.domain import Event, EventKind
+from app.i18n import QT_TRANSLATE_NOOP
 from widgets.event_model import ALERT_KINDS, KIND_TEXT, THUMB_PX, EventFilterModel, EventTableModel
+from widgets.i18n import language_state, translate
 
 SITE_COLUMN = EventTableModel.COLUMNS.index("Site")
 
 KIND_FILTERS: tuple[tuple[str, frozenset[EventKind] | None], ...] = (
-    ("All events", None),
-    ("People (no mask, incorrect, watchlist)", ALERT_KINDS),
-    ("Cameras (offline/online)", frozenset({EventKind.CAMERA_OFFLINE, EventKind.CAMERA_ONLINE})),
+    (QT_TRANSLATE_NOOP("EventPanel", "All events"), None),
+    (QT_TRANSLATE_NOOP("EventPanel", "People (no mask, incorrect, watchlist)"), ALERT_KINDS),
+    (QT_TRANSLATE_NOOP("EventPanel", "Cameras (offline/online)"), frozenset({EventKind.CAMERA_OFFLINE, EventKind.CAMERA_ONLINE})),
     *((KIND_TEXT[k], frozenset({k})) for k in EventKind),
 )
 
@@ -49,7 +51,7 @@ class EventPanel(QWidget):
         self.camera_filter = QComboBox()
         self.kind_filter = QComboBox()
         for text, kinds in KIND_FILTERS:
-            self.kind_filter.addItem(text, kinds)
+            self.kind_filter.addItem(translate("EventTableModel", text) if text in KIND_TEXT.values() else self.tr(text), kinds)
         for combo in (self.site_filter, self.camera_filter, self.kind_filter):
             # long camera names must not widen the dock (it would squeeze the camera list to nothing)
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -92,14 +94,15 @@ class EventPanel(QWidget):
         model.rowsInserted.connect(self._update_title)
         model.rowsRemoved.connect(self._update_title)
         model.dataChanged.connect(self._update_title)
+        language_state().changed.connect(self._update_title)  # a run-time language switch
         self.set_config(StationConfig())
 
     def set_config(self, config: StationConfig) -> None:
         """Refill the site and camera filters (names only: never a source URL)."""
         self.model.set_config(config)
         for combo, items in (
-            (self.site_filter, [("All sites", None)] + [(s.name, s.id) for s in config.sites]),
-            (self.camera_filter, [("All cameras", None)] + [(c.name, c.id) for c in config.cameras]),
+            (self.site_filter, [(self.tr("All sites"), None)] + [(s.name, s.id) for s in config.sites]),
+            (self.camera_filter, [(self.tr("All cameras"), None)] + [(c.name, c.id) for c in config.cameras]),
         ):
             current = combo.currentData()
             combo.blockSignals(True)
@@ -176,4 +179,4 @@ class EventPanel(QWidget):
     def _update_title(self, *_: object) -> None:
         pending = self.model.unacknowledged_count()
         shown = self.proxy.rowCount()
-        self._title.setText(f"Events  ·  {shown} shown  ·  {pending} to acknowledge")
+        self._title.setText(self.tr("Events  ·  {shown} shown  ·  {pending} to acknowledge").format(shown=shown, pending=pending))

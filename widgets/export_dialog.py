@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from app.clips.export import Exporter, ExportProgress, ExportRequest, ExportResult
 from app.clips.ffmpeg import CancelledError
 from app.errors import UserError
+from widgets.i18n import error_text
 
 log = logging.getLogger(__name__)
 Authorise = Callable[[], str]  # returns the acting user, or raises UserError (PermissionDenied)
@@ -68,7 +69,7 @@ class ExportDialog(QDialog):
         keep_event: int | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Export evidence")
+        self.setWindowTitle(self.tr("Export evidence"))
         self.setObjectName("ExportDialog")
         self._exporter = exporter
         self._authorise = authorise
@@ -93,52 +94,52 @@ class ExportDialog(QDialog):
         self.utc_label.setObjectName("ExportUtc")
         self.from_edit.dateTimeChanged.connect(self._update_utc)
         self.to_edit.dateTimeChanged.connect(self._update_utc)
-        self.overlays_check = QCheckBox("Burn in time, camera name and face boxes")
-        self.blur_check = QCheckBox("Blur every face")
+        self.overlays_check = QCheckBox(self.tr("Burn in time, camera name and face boxes"))
+        self.blur_check = QCheckBox(self.tr("Blur every face"))
         self._keep_event = keep_event
-        self.keep_check = QCheckBox(f"Keep this person sharp (event #{keep_event})")
+        self.keep_check = QCheckBox(self.tr("Keep this person sharp (event #{keep_event})").format(keep_event=keep_event))
         self.keep_check.setObjectName("ExportKeepPerson")
         self.keep_check.setToolTip(
-            "The person of this event stays recognisable in the whole clip; every other face is covered."
+            self.tr("The person of this event stays recognisable in the whole clip; every other face is covered.")
         )
         self.keep_check.setChecked(keep_event is not None)
         self.keep_check.setVisible(keep_event is not None)
         self.keep_check.setEnabled(False)
         self.blur_check.toggled.connect(self._on_blur_check_toggled)
         self.reason_edit = QLineEdit()
-        self.reason_edit.setPlaceholderText("required, e.g. theft reported by shop 12")
+        self.reason_edit.setPlaceholderText(self.tr("required, e.g. theft reported by shop 12"))
         self.case_edit = QLineEdit()
-        self.case_edit.setPlaceholderText("optional, e.g. PD-2025/0412")
+        self.case_edit.setPlaceholderText(self.tr("optional, e.g. PD-2025/0412"))
         self.out_edit = QLineEdit(str(out_dir))
-        browse = QPushButton("Choose…")
+        browse = QPushButton(self.tr("Choose…"))
         browse.clicked.connect(self._on_browse_clicked)
         out_row = QHBoxLayout()
         out_row.addWidget(self.out_edit, 1)
         out_row.addWidget(browse)
 
         form = QFormLayout()
-        form.addRow("Cameras", self.camera_list)
-        form.addRow("From (local)", self.from_edit)
-        form.addRow("To (local)", self.to_edit)
+        form.addRow(self.tr("Cameras"), self.camera_list)
+        form.addRow(self.tr("From (local)"), self.from_edit)
+        form.addRow(self.tr("To (local)"), self.to_edit)
         form.addRow("", self.utc_label)
-        form.addRow("Options", self.overlays_check)
+        form.addRow(self.tr("Options"), self.overlays_check)
         form.addRow("", self.blur_check)
         form.addRow("", self.keep_check)
-        form.addRow("Reason", self.reason_edit)
-        form.addRow("Case reference", self.case_edit)
-        form.addRow("Save in", out_row)
+        form.addRow(self.tr("Reason"), self.reason_edit)
+        form.addRow(self.tr("Case reference"), self.case_edit)
+        form.addRow(self.tr("Save in"), out_row)
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(True)
         self.progress.hide()
-        self.message = QLabel("Every export is written to the audit log with your name and the reason.")
+        self.message = QLabel(self.tr("Every export is written to the audit log with your name and the reason."))
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.export_button = QPushButton("Export")
+        self.export_button = QPushButton(self.tr("Export"))
         self.export_button.setDefault(True)
-        self.cancel_button = QPushButton("Cancel")
-        self.close_button = QPushButton("Close")
+        self.cancel_button = QPushButton(self.tr("Cancel"))
+        self.close_button = QPushButton(self.tr("Close"))
         self.export_button.clicked.connect(self.start_export)
         self.cancel_button.clicked.connect(self.cancel_export)
         self.close_button.clicked.connect(self.close)
@@ -199,26 +200,26 @@ class ExportDialog(QDialog):
         if self.running:
             return False
         if not self.reason_edit.text().strip():
-            self._show_error("A reason is required: say why this footage is exported.")
+            self._show_error(self.tr("A reason is required: say why this footage is exported."))
             self.reason_edit.setFocus()
             return False
         if not self.selected_cameras():
-            self._show_error("Choose at least one camera.")
+            self._show_error(self.tr("Choose at least one camera."))
             return False
         if not self.out_edit.text().strip():
-            self._show_error("Choose the folder to save the export in.")
+            self._show_error(self.tr("Choose the folder to save the export in."))
             return False
         try:
             user = self._authorise() if self._authorise is not None else ""
         except UserError as exc:
-            self._show_error(str(exc))
+            self._show_error(error_text(exc))
             return False
         request = self.request(user)
         self._cancel = threading.Event()
         self.result_ = None
         self._set_running(True)
         self.message.setStyleSheet("")
-        self.message.setText("Exporting…")
+        self.message.setText(self.tr("Exporting…"))
         self._thread = threading.Thread(
             target=self._run, args=(request, self._cancel), name="vigil-export", daemon=True
         )
@@ -228,7 +229,7 @@ class ExportDialog(QDialog):
     def cancel_export(self) -> None:
         if self._cancel is not None and self.running:
             self._cancel.set()
-            self.message.setText("Cancelling…")
+            self.message.setText(self.tr("Cancelling…"))
             self.cancel_button.setEnabled(False)
 
     def wait(self, timeout: float = 30.0) -> bool:
@@ -242,13 +243,13 @@ class ExportDialog(QDialog):
         try:
             result = self._exporter.run(request, self._emit_progress, cancel)
         except CancelledError:
-            self._emit(self._signals.failed, "Export cancelled; nothing was kept.", True)
+            self._emit(self._signals.failed, self.tr("Export cancelled; nothing was kept."), True)
         except UserError as exc:
-            self._emit(self._signals.failed, str(exc), False)
+            self._emit(self._signals.failed, error_text(exc), False)
         except Exception as exc:  # a bug: logged with its traceback, shown in one line
             log.exception("export failed")
             self._emit(
-                self._signals.failed, f"Export failed ({type(exc).__name__}: {exc}); see the log.", False
+                self._signals.failed, self.tr("Export failed ({name}: {exc}); see the log.").format(name=type(exc).__name__, exc=error_text(exc)), False
             )
         else:
             self._emit(self._signals.succeeded, result)
@@ -270,16 +271,16 @@ class ExportDialog(QDialog):
         self._set_running(False)
         self.result_ = result
         self.progress.setValue(1000)
-        lines = [f"Saved in {result.folder}", f"Manifest SHA-256 {result.manifest_sha256}"]
+        lines = [self.tr("Saved in {folder}").format(folder=result.folder), self.tr("Manifest SHA-256 {manifest_sha256}").format(manifest_sha256=result.manifest_sha256)]
         if any(c.person_found is False for c in result.cameras):
-            lines.append("The selected person was not found; every face is blurred.")
+            lines.append(self.tr("The selected person was not found; every face is blurred."))
         if any(c.mask_verdicts is False for c in result.cameras):
-            lines.append("The mask model was unavailable; boxes are drawn as uncertain.")
+            lines.append(self.tr("The mask model was unavailable; boxes are drawn as uncertain."))
         for cid, gap in result.gaps:
-            lines.append(f"Not recorded on {cid}: {_local(gap.start)} – {_local(gap.end)}")
+            lines.append(self.tr("Not recorded on {cid}: {time} – {time2}").format(cid=cid, time=_local(gap.start), time2=_local(gap.end)))
         self.message.setStyleSheet("color: #7ee787")
         self.message.setText("\n".join(lines))
-        self.export_button.setText("Export again")
+        self.export_button.setText(self.tr("Export again"))
         self.exported.emit(result)
 
     def _on_job_failed(self, message: str, cancelled: bool) -> None:
@@ -312,10 +313,10 @@ class ExportDialog(QDialog):
 
     def _update_utc(self, *_: object) -> None:
         start, end = self.time_range()
-        self.utc_label.setText(f"UTC {_utc(start)} → {_utc(end)}  ({max(0.0, end - start):.0f} s)")
+        self.utc_label.setText(self.tr("UTC {time} → {time2}  ({seconds:.0f} s)").format(time=_utc(start), time2=_utc(end), seconds=max(0.0, end - start)))
 
     def _on_browse_clicked(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Save the export in", self.out_edit.text())
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Save the export in"), self.out_edit.text())
         if folder:
             self.out_edit.setText(folder)
 

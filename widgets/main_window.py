@@ -29,6 +29,7 @@ from widgets.display_clock import DisplayClock
 from widgets.event_model import EventTableModel
 from widgets.event_panel import EventPanel
 from widgets.grid_layouts import LayoutStore
+from widgets.i18n import error_text
 from widgets.notices import NoticeStrip
 from widgets.playback.hooks import PlaybackHooks
 from widgets.role_actions import RoleActions
@@ -88,8 +89,8 @@ class StationWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("MainTabs")
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self.grid, "Wall")
-        self.tabs.addTab(self.compliance, "Compliance")
+        self.tabs.addTab(self.grid, self.tr("Wall"))
+        self.tabs.addTab(self.compliance, self.tr("Compliance"))
         central = QWidget()
         box = QVBoxLayout(central)
         box.setContentsMargins(0, 0, 0, 0)
@@ -100,12 +101,12 @@ class StationWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.camera_list = CameraList(station)
-        self.camera_dock = self._dock("Cameras", self.camera_list, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.camera_dock = self._dock(self.tr("Cameras"), self.camera_list, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.camera_list.setMinimumWidth(170)
         self.events = EventTableModel(station.config())
         self.event_panel = EventPanel(self.events)
         self.event_panel.set_config(station.config())
-        self.events_dock = self._dock("Live events", self.event_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.events_dock = self._dock(self.tr("Live events"), self.event_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.status = StationStatusBar(station)
         self.setStatusBar(self.status)
         self.status.analysis_notice.connect(self.notices.notify)
@@ -208,9 +209,9 @@ class StationWindow(QMainWindow):
         cam = self.station.config().camera(status.camera_id)
         name = cam.name if cam is not None else status.camera_id
         if status.health is Health.OFFLINE:
-            self.notices.notify(f"{name} is offline: {status.message or 'no frames'}", "warning")
+            self.notices.notify(self.tr("{name} is offline: {value}").format(name=name, value=status.message or self.tr("no frames")), "warning")
         elif status.health is Health.LIVE and status.message:
-            self.notices.notify(f"{name} is back: {status.message}", "info")
+            self.notices.notify(self.tr("{name} is back: {message}").format(name=name, message=status.message), "info")
 
     def acknowledge(self) -> None:
         by = ""
@@ -218,10 +219,10 @@ class StationWindow(QMainWindow):
             try:
                 by = self.gate.require(Permission.ACKNOWLEDGE, "events")
             except UserError as exc:
-                self.notices.notify(str(exc), "warning")
+                self.notices.notify(error_text(exc), "warning")
                 return
         if not self.event_panel.acknowledge_selected(by):
-            self.notices.notify("Nothing to acknowledge.", "info")
+            self.notices.notify(self.tr("Nothing to acknowledge."), "info")
 
     def _on_preloader_loaded(self, items: list) -> None:
         added = self.events.add_stored(items)
@@ -238,7 +239,7 @@ class StationWindow(QMainWindow):
                 self._reader = StoreReader(self.station.db_path())
             found = stored_event_id(self._reader, event)
         except UserError as exc:
-            self.notices.notify(str(exc), "error")
+            self.notices.notify(error_text(exc), "error")
             return None
         if found is not None and row >= 0:
             self.events.set_event_id(row, found)
@@ -264,11 +265,11 @@ class StationWindow(QMainWindow):
         try:
             self._acknowledge(event)
         except UserError as exc:
-            self.notices.notify(f"Could not record the acknowledgement: {exc}", "error")
+            self.notices.notify(self.tr("Could not record the acknowledgement: {exc}").format(exc=error_text(exc)), "error")
         except Exception as exc:  # a bug in the store: log it, keep the wall running
             log.exception("acknowledge failed")
             self.notices.notify(
-                f"Could not record the acknowledgement ({type(exc).__name__}); see the log.", "error"
+                self.tr("Could not record the acknowledgement ({name}); see the log.").format(name=type(exc).__name__), "error"
             )
 
     def show_camera(self, camera_id: str) -> None:
@@ -299,8 +300,8 @@ class StationWindow(QMainWindow):
     def _on_gate_logged_in(self, session: Session) -> None:
         assert self.roles is not None
         self.roles.set_locked(False)
-        self.setWindowTitle(f"Vigil - {session.user} ({session.role.value})")
-        self.notices.notify(f"Logged in as {session.user} ({session.role.value}).", "info")
+        self.setWindowTitle(self.tr("Vigil - {user} ({value})").format(user=session.user, value=session.role.value))
+        self.notices.notify(self.tr("Logged in as {user} ({value}).").format(user=session.user, value=session.role.value), "info")
 
     def _on_gate_locked(self) -> None:
         assert self.roles is not None
@@ -332,10 +333,10 @@ class StationWindow(QMainWindow):
             try:
                 self._save_config(config)
             except UserError as exc:
-                self.notices.notify(f"Settings not saved: {exc}", "error")
+                self.notices.notify(self.tr("Settings not saved: {exc}").format(exc=error_text(exc)), "error")
             except OSError as exc:
-                self.notices.notify(f"Settings not saved: {exc}", "error")
-        self.notices.notify("Applying camera settings…", "info")
+                self.notices.notify(self.tr("Settings not saved: {exc}").format(exc=error_text(exc)), "error")
+        self.notices.notify(self.tr("Applying camera settings…"), "info")
         # Starting and stopping capture threads can take seconds: never on the GUI thread.
         threading.Thread(
             target=self._apply_config, args=(config,), name="vigil-apply-config", daemon=True
@@ -353,7 +354,7 @@ class StationWindow(QMainWindow):
 
     def _on_config_applied(self, result: object) -> None:
         if isinstance(result, Exception):
-            self.notices.notify(f"Camera settings not applied: {redact(str(result))}", "error")
+            self.notices.notify(self.tr("Camera settings not applied: {error}").format(error=redact(str(result))), "error")
             return
         config = self.station.config()
         for grid in self.grids():
@@ -362,7 +363,7 @@ class StationWindow(QMainWindow):
         self.event_panel.set_config(config)
         self.compliance.set_config(config)
         self.status.update_figures()
-        self.notices.notify(f"Camera settings applied: {len(self.station.feeds())} cameras running.", "info")
+        self.notices.notify(self.tr("Camera settings applied: {count} cameras running.").format(count=len(self.station.feeds())), "info")
 
     # -- window state -------------------------------------------------------------------------------
     def _screen_key(self) -> str:

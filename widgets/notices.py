@@ -22,7 +22,7 @@ class NoticeStrip(QWidget):
         self._label = QLabel()
         self._label.setObjectName("NoticeText")
         self._count = QLabel()
-        close = QPushButton("Dismiss")
+        close = QPushButton(self.tr("Dismiss"))
         close.setObjectName("NoticeDismiss")
         close.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         layout = QHBoxLayout(self)
@@ -49,7 +49,7 @@ class NoticeStrip(QWidget):
         self.setProperty("level", level if level in LEVELS else "info")
         self.style().unpolish(self)
         self.style().polish(self)
-        self._count.setText(f"+{self._unseen - 1} more" if self._unseen > 1 else "")
+        self._count.setText(self.tr("+{value} more").format(value=self._unseen - 1) if self._unseen > 1 else "")
         self.show()
         self._timer.start(self._hide_after_ms * (2 if level == "error" else 1))
 

@@ -12,6 +12,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 
 from app.domain import Face, Frame, FrameResult, MaskState
+from app.i18n import QT_TRANSLATE_NOOP
+from widgets.i18n import translate
 
 STALE_RESULT_S = 0.5
 """A result captured more than this before the shown frame is not drawn on it (boxes would lag)."""
@@ -24,10 +26,10 @@ VERDICT_COLOURS: dict[MaskState, QColor] = {
     MaskState.UNKNOWN: QColor(160, 170, 185),
 }
 VERDICT_LABELS: dict[MaskState, str] = {
-    MaskState.MASK: "mask",
-    MaskState.NO_MASK: "NO MASK",
-    MaskState.INCORRECT: "incorrect",
-    MaskState.UNCERTAIN: "uncertain",
+    MaskState.MASK: QT_TRANSLATE_NOOP("overlay", "mask"),
+    MaskState.NO_MASK: QT_TRANSLATE_NOOP("overlay", "NO MASK"),
+    MaskState.INCORRECT: QT_TRANSLATE_NOOP("overlay", "incorrect"),
+    MaskState.UNCERTAIN: QT_TRANSLATE_NOOP("overlay", "uncertain"),
     MaskState.UNKNOWN: "",
 }
 
@@ -96,7 +98,7 @@ def _face_text(face: Face) -> str:
     parts = []
     if face.track_id is not None:
         parts.append(f"#{face.track_id}")
-    verdict = VERDICT_LABELS[face_state(face)]
+    verdict = translate("overlay", VERDICT_LABELS[face_state(face)]) if VERDICT_LABELS[face_state(face)] else ""
     if verdict:
         parts.append(verdict)
     parts.append(f"{face.bbox.size:.0f}px")

@@ -15,6 +15,7 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QFont,
+    QFontDatabase,
     QPageLayout,
     QPageSize,
     QPainter,
@@ -23,10 +24,13 @@ from PySide6.QtGui import (
     QPen,
 )
 
+from app import paths
 from app.errors import UserError
+from app.i18n import QT_TRANSLATE_NOOP
 from app.reports.basis import too_few
 from app.reports.model import ReportRow, SiteReport, hour_rows, regroup
 from app.reports.output import atomic_path
+from widgets.i18n import local_strftime, number, translate
 
 DPI = 96  # painter units are 1/96 inch: A4 is about 794 x 1123
 GREEN = QColor("#1b7f3b")
@@ -46,7 +50,7 @@ def write_pdf(
     with atomic_path(out) as tmp:
         writer = QPdfWriter(str(tmp))
         writer.setResolution(DPI)
-        writer.setTitle("Vigil mask compliance report")
+        writer.setTitle(translate("ReportPdf", "Vigil mask compliance report"))
         writer.setCreator("Vigil")
         writer.setPageLayout(
             QPageLayout(
@@ -57,7 +61,7 @@ def write_pdf(
         )
         painter = QPainter()
         if not painter.begin(writer):
-            raise UserError(f"cannot write the PDF report {out}; choose another --out")
+            raise UserError(f"cannot write the PDF report {out}; choose another --out")  # CLI text: English
         try:
             for i, rep in enumerate(reports):
                 if i:
@@ -71,15 +75,31 @@ def write_pdf(
     return len(reports)
 
 
+_FAMILY: list[str] = []
+
+
+def report_font_family() -> str:
+    """The bundled DejaVu Sans (Latin and Cyrillic: a Russian report never shows empty boxes), loaded once;
+    the system's DejaVu Sans if the bundled file is missing."""
+    if not _FAMILY:
+        family = "DejaVu Sans"
+        for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):
+            fid = QFontDatabase.addApplicationFont(str(paths.resource("resources", "fonts", name)))
+            families = QFontDatabase.applicationFontFamilies(fid) if fid >= 0 else []
+            family = families[0] if families else family
+        _FAMILY.append(family)
+    return _FAMILY[0]
+
+
 def _font(size: float, bold: bool = False) -> QFont:
-    f = QFont("DejaVu Sans")
+    f = QFont(report_font_family())
     f.setPointSizeF(size)
     f.setBold(bold)
     return f
 
 
 def _pct(v: float | None) -> str:
-    return "–" if v is None else f"{v:.1f} %"
+    return "–" if v is None else f"{number(v, 1)} %"
 
 
 def _page(p: QPainter, r: QRectF, rep: SiteReport) -> None:
@@ -88,13 +108,14 @@ def _page(p: QPainter, r: QRectF, rep: SiteReport) -> None:
     p.setPen(TEXT)
     p.setFont(_font(16, True))
     p.drawText(
-        QRectF(r.left(), y, r.width(), 30), Qt.AlignmentFlag.AlignLeft, f"{rep.site.name} – mask compliance"
+        QRectF(r.left(), y, r.width(), 30), Qt.AlignmentFlag.AlignLeft, translate("ReportPdf", "{site} – mask compliance").format(site=rep.site.name)
     )
     y += 32
     fmt = "%Y-%m-%d %H:%M"
     span = (
         f"{datetime.fromtimestamp(rep.start, zone).strftime(fmt)} – {datetime.fromtimestamp(rep.end, zone).strftime(fmt)}"
-        f" ({rep.zone_name}) · {len(rep.site.cameras)} camera(s) · generated {time.strftime('%Y-%m-%d %H:%M')}"
+        + translate("ReportPdf", " ({zone}) · {cameras} camera(s) · generated {when}").format(
+            zone=rep.zone_name, cameras=len(rep.site.cameras), when=time.strftime("%Y-%m-%d %H:%M"))
     )
     p.setPen(MUTED)
     p.setFont(_font(8.5))
@@ -109,11 +130,11 @@ def _page(p: QPainter, r: QRectF, rep: SiteReport) -> None:
 def _summary(p: QPainter, r: QRectF, rep: SiteReport) -> float:
     t = rep.totals
     boxes = [
-        ("Compliance - too few" if too_few(t.decided) else "Compliance", _pct(t.compliance)),
-        ("People · decided", f"{t.people:,} · {t.decided:,}"),
-        ("Masked / clear verdicts", f"{t.masked:,} / {t.decided:,}"),
-        ("Uncertain · no verdict", f"{t.uncertain:,} · {t.unknown:,}"),
-        ("Camera live time", f"{t.live_s / 3600.0:,.1f} h"),
+        (translate("ReportPdf", "Compliance - too few") if too_few(t.decided) else translate("ReportPdf", "Compliance"), _pct(t.compliance)),
+        (translate("ReportPdf", "People · decided"), f"{number(t.people)} · {number(t.decided)}"),
+        (translate("ReportPdf", "Masked / clear verdicts"), f"{number(t.masked)} / {number(t.decided)}"),
+        (translate("ReportPdf", "Uncertain · no verdict"), f"{number(t.uncertain)} · {number(t.unknown)}"),
+        (translate("ReportPdf", "Camera live time"), translate("ReportPdf", "{hours} h").format(hours=number(t.live_s / 3600.0, 1))),
     ]
     w = r.width() / len(boxes)
     for i, (label, value) in enumerate(boxes):
@@ -142,7 +163,7 @@ def _chart(p: QPainter, r: QRectF, rep: SiteReport) -> float:
     p.drawText(
         QRectF(r.left(), r.top(), r.width(), 14),
         Qt.AlignmentFlag.AlignLeft,
-        "Compliance % (line, left axis) · visitors (bars, right axis) · grey: no camera live",
+        translate("ReportPdf", "Compliance % (line, left axis) · visitors (bars, right axis) · grey: no camera live"),
     )
     if not rows:
         return r.bottom()
@@ -164,7 +185,7 @@ def _chart(p: QPainter, r: QRectF, rep: SiteReport) -> float:
     for frac in (0.0, 0.5, 1.0):
         yy = plot.bottom() - frac * plot.height()
         p.drawText(
-            QRectF(plot.right() + 4, yy - 7, 40, 14), Qt.AlignmentFlag.AlignLeft, f"{top / 1.1 * frac:,.0f}"
+            QRectF(plot.right() + 4, yy - 7, 40, 14), Qt.AlignmentFlag.AlignLeft, number(top / 1.1 * frac)
         )
     path = QPainterPath()
     drawing = False
@@ -207,7 +228,7 @@ def _x_labels(
         else ("%a %d %H:%M" if rep.end - rep.start <= 3 * 86400 else "%b %d")
     )
     for i in range(0, n, step):
-        label = datetime.fromtimestamp(rows[i].start, rep.zone).strftime(fmt)
+        label = local_strftime(fmt, datetime.fromtimestamp(rows[i].start, rep.zone))
         p.drawText(
             QRectF(x(rows[i].start) - 40, plot.bottom() + 3, 80, 14), Qt.AlignmentFlag.AlignHCenter, label
         )
@@ -216,7 +237,7 @@ def _x_labels(
 def _worst(p: QPainter, r: QRectF, rep: SiteReport) -> float:
     p.setPen(TEXT)
     p.setFont(_font(10, True))
-    p.drawText(QRectF(r.left(), r.top(), r.width(), 18), Qt.AlignmentFlag.AlignLeft, "Worst hours")
+    p.drawText(QRectF(r.left(), r.top(), r.width(), 18), Qt.AlignmentFlag.AlignLeft, translate("ReportPdf", "Worst hours"))
     p.setFont(_font(8))
     y = r.top() + 20
     if not rep.worst:
@@ -224,28 +245,28 @@ def _worst(p: QPainter, r: QRectF, rep: SiteReport) -> float:
         p.drawText(
             QRectF(r.left(), y, r.width(), 14),
             Qt.AlignmentFlag.AlignLeft,
-            "No hour with at least 5 clear verdicts.",
+            translate("ReportPdf", "No hour with at least 5 clear verdicts."),
         )
         return y + 16
     for row in rep.worst:
         t = row.totals
-        when = datetime.fromtimestamp(row.start, rep.zone).strftime("%a %Y-%m-%d %H:%M %Z")
-        text = f"{when}    {_pct(t.compliance)}    {t.masked} of {t.decided} masked, {t.unmasked} unmasked, {t.incorrect} incorrect"
+        when = local_strftime("%a %Y-%m-%d %H:%M %Z", datetime.fromtimestamp(row.start, rep.zone))
+        text = f"{when}    {_pct(t.compliance)}    " + translate("ReportPdf", "{masked} of {decided} masked, {unmasked} unmasked, {incorrect} incorrect").format(masked=t.masked, decided=t.decided, unmasked=t.unmasked, incorrect=t.incorrect)
         p.drawText(QRectF(r.left() + 8, y, r.width(), 14), Qt.AlignmentFlag.AlignLeft, text)
         y += 15
     return y
 
 
 _HEAD = (
-    "Period",
-    "People",
-    "Masked",
-    "Unmasked",
-    "Incorrect",
-    "Uncertain",
-    "No verdict",
-    "Compliance",
-    "Live min",
+    QT_TRANSLATE_NOOP("ReportPdf", "Period"),
+    QT_TRANSLATE_NOOP("ReportPdf", "People"),
+    QT_TRANSLATE_NOOP("ReportPdf", "Masked"),
+    QT_TRANSLATE_NOOP("ReportPdf", "Unmasked"),
+    QT_TRANSLATE_NOOP("ReportPdf", "Incorrect"),
+    QT_TRANSLATE_NOOP("ReportPdf", "Uncertain"),
+    QT_TRANSLATE_NOOP("ReportPdf", "No verdict"),
+    QT_TRANSLATE_NOOP("ReportPdf", "Compliance"),
+    QT_TRANSLATE_NOOP("ReportPdf", "Live min"),
 )
 _WIDTHS = (0.22, 0.09, 0.09, 0.09, 0.09, 0.09, 0.1, 0.12, 0.11)
 
@@ -258,7 +279,7 @@ def _table(p: QPainter, r: QRectF, rep: SiteReport) -> None:
         more, rows = len(rows) - (fit - 1), rows[: fit - 1]
     p.setFont(_font(7.5, True))
     p.setPen(TEXT)
-    _row(p, r, r.top(), _HEAD)
+    _row(p, r, r.top(), tuple(translate("ReportPdf", h) for h in _HEAD))
     p.setPen(QPen(GRID, 0.6))
     p.drawLine(QPointF(r.left(), r.top() + 14), QPointF(r.right(), r.top() + 14))
     p.setFont(_font(7.5))
@@ -278,7 +299,7 @@ def _table(p: QPainter, r: QRectF, rep: SiteReport) -> None:
             t.uncertain,
             t.unknown,
             _pct(t.compliance),
-            f"{t.live_s / 60:,.0f}",
+            number(t.live_s / 60),
         )
         _row(p, r, y, tuple(str(c) for c in cells))
         y += 13
@@ -287,7 +308,7 @@ def _table(p: QPainter, r: QRectF, rep: SiteReport) -> None:
         p.drawText(
             QRectF(r.left(), y + 2, r.width(), 13),
             Qt.AlignmentFlag.AlignLeft,
-            f"… {more} more rows: see the CSV report",
+            translate("ReportPdf", "… {more} more rows: see the CSV report").format(more=more),
         )
 
 

@@ -20,6 +20,7 @@ from app.domain import Event, EventKind
 from app.errors import UserError
 from app.security.roles import Permission
 from widgets.export_dialog import ExportDialog
+from widgets.i18n import error_text, translate
 from widgets.session_gate import SessionGate, WindowServices
 
 if TYPE_CHECKING:
@@ -44,21 +45,21 @@ class RoleActions:
         bar = window.menuBar()
         events = window.actions_.events_menu
         events.addSeparator()
-        self.export = self._action(events, "Export evidence…", self.export_selected, "Ctrl+E")
-        self.review = self._action(events, "Review watchlist match…", self.review_selected)
+        self.export = self._action(events, translate("RoleActions", "Export evidence…"), self.export_selected, "Ctrl+E")
+        self.review = self._action(events, translate("RoleActions", "Review watchlist match…"), self.review_selected)
 
-        self.admin_menu = bar.addMenu("&Admin")
-        self.accounts = self._action(self.admin_menu, "Accounts…", self.open_accounts, "Ctrl+Shift+U")
-        self.enrol_menu = self.admin_menu.addMenu("Enrol person…")
+        self.admin_menu = bar.addMenu(translate("RoleActions", "&Admin"))
+        self.accounts = self._action(self.admin_menu, translate("RoleActions", "Accounts…"), self.open_accounts, "Ctrl+Shift+U")
+        self.enrol_menu = self.admin_menu.addMenu(translate("RoleActions", "Enrol person…"))
         self.enrol_menu.aboutToShow.connect(self._fill_enrol_menu)
-        self.matching_menu = self.admin_menu.addMenu("Watchlist matching per site")
+        self.matching_menu = self.admin_menu.addMenu(translate("RoleActions", "Watchlist matching per site"))
         self.matching_menu.aboutToShow.connect(self._fill_matching_menu)
-        self.audit = self._action(self.admin_menu, "Audit log…", self.open_audit)
+        self.audit = self._action(self.admin_menu, translate("RoleActions", "Audit log…"), self.open_audit)
 
-        session = bar.addMenu("&Session")
-        self.lock = self._action(session, "Lock / switch user", gate.lock, "Ctrl+L")
+        session = bar.addMenu(translate("RoleActions", "&Session"))
+        self.lock = self._action(session, translate("RoleActions", "Lock / switch user"), gate.lock, "Ctrl+L")
         self.lock.setData("always")  # stays enabled while locked (it only shows the login)
-        self.my_password = self._action(session, "Change my password…", self.change_my_password)
+        self.my_password = self._action(session, translate("RoleActions", "Change my password…"), self.change_my_password)
 
     def _action(self, menu: QMenu, text: str, slot: Callable[[], object], key: str = "") -> QAction:
         action = QAction(text, self.w)
@@ -115,7 +116,7 @@ class RoleActions:
         try:
             return self.gate.require(permission, target)
         except UserError as exc:
-            self.w.notices.notify(str(exc), "warning")
+            self.w.notices.notify(error_text(exc), "warning")
             return None
 
     # ----- export -------------------------------------------------------------------------------------
@@ -175,7 +176,7 @@ class RoleActions:
         folder = getattr(result, "folder", None)
         if folder is not None:
             self.w.settings.setValue("export/out_dir", str(folder.parent))
-            self.w.notices.notify(f"Exported to {folder}", "info")
+            self.w.notices.notify(translate("RoleActions", "Exported to {folder}").format(folder=folder), "info")
 
     def _on_export_dialog_destroyed(self, *_: object) -> None:
         self.export_dialog = None
@@ -184,7 +185,7 @@ class RoleActions:
     def review_selected(self) -> QWidget | None:
         event = self.w.event_panel.selected_event()
         if event is None or event.kind is not EventKind.WATCHLIST_MATCH:
-            self.w.notices.notify("Select a watchlist match in the events list first.", "info")
+            self.w.notices.notify(translate("RoleActions", "Select a watchlist match in the events list first."), "info")
             return None
         return self.review_event(event)
 
@@ -194,12 +195,12 @@ class RoleActions:
 
         event_id = self.w.stored_id(event)
         if event_id is None:
-            self.w.notices.notify("This match is not in the database yet; open it again in a moment.", "info")
+            self.w.notices.notify(translate("RoleActions", "This match is not in the database yet; open it again in a moment."), "info")
             return None
         try:
             dialog = MatchReviewDialog(self.services.watchlists, self._session(), event_id, self.w)
         except UserError as exc:
-            self.w.notices.notify(str(exc), "warning")
+            self.w.notices.notify(error_text(exc), "warning")
             return None
         return self._show(dialog)
 
@@ -210,7 +211,7 @@ class RoleActions:
             action = self.enrol_menu.addAction(site.name)
             action.triggered.connect(lambda *_, s=site.id: self.enrol(s))
         if not self.enrol_menu.actions():
-            self.enrol_menu.addAction("No sites yet").setEnabled(False)
+            self.enrol_menu.addAction(translate("RoleActions", "No sites yet")).setEnabled(False)
 
     def enrol(self, site_id: str) -> QWidget | None:
         from widgets.security import EnrolmentDialog
@@ -220,9 +221,9 @@ class RoleActions:
         try:
             dialog = EnrolmentDialog(self.services.watchlists, self._session(), site_id, self.w)
         except UserError as exc:
-            self.w.notices.notify(str(exc), "warning")
+            self.w.notices.notify(error_text(exc), "warning")
             return None
-        dialog.enrolled.connect(lambda iid: self.w.notices.notify(f"Person enrolled (entry {iid}).", "info"))
+        dialog.enrolled.connect(lambda iid: self.w.notices.notify(translate("RoleActions", "Person enrolled (entry {iid}).").format(iid=iid), "info"))
         return self._show(dialog)
 
     def _fill_matching_menu(self) -> None:
@@ -231,7 +232,7 @@ class RoleActions:
             try:
                 on = self.services.watchlists.site_matching(site.id).enabled
             except UserError as exc:
-                self.w.notices.notify(str(exc), "error")
+                self.w.notices.notify(error_text(exc), "error")
                 return
             action = self.matching_menu.addAction(f"{site.name}: {'on' if on else 'off'}")
             action.setCheckable(True)
@@ -241,8 +242,8 @@ class RoleActions:
     def ask_matching(self, site_id: str, enabled: bool) -> QInputDialog:
         """Ask for the reason (required, audited), then switch matching for the site."""
         dialog = QInputDialog(self.w)
-        dialog.setWindowTitle(f"Watchlist matching {'on' if enabled else 'off'} - site {site_id}")
-        dialog.setLabelText("Reason (recorded in the audit log):")
+        dialog.setWindowTitle(translate("RoleActions", "Watchlist matching {value} - site {site_id}").format(value='on' if enabled else 'off', site_id=site_id))
+        dialog.setLabelText(translate("RoleActions", "Reason (recorded in the audit log):"))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.textValueSelected.connect(lambda text: self.set_matching(site_id, enabled, text))
         dialog.open()
@@ -252,9 +253,9 @@ class RoleActions:
         try:
             self.services.watchlists.set_matching(self._session(), site_id, enabled, reason)
         except UserError as exc:
-            self.w.notices.notify(str(exc), "warning")
+            self.w.notices.notify(error_text(exc), "warning")
             return False
-        self.w.notices.notify(f"Watchlist matching {'on' if enabled else 'off'} for site {site_id}.", "info")
+        self.w.notices.notify(translate("RoleActions", "Watchlist matching {value} for site {site_id}.").format(value='on' if enabled else 'off', site_id=site_id), "info")
         return True
 
     def open_accounts(self) -> QWidget | None:
@@ -276,7 +277,7 @@ class RoleActions:
 
         def change(new: str, old: str | None) -> None:
             self.services.accounts.change_password(session, user, new, old)
-            self.w.notices.notify(f"The password of {user} was changed.", "info")
+            self.w.notices.notify(translate("RoleActions", "The password of {user} was changed.").format(user=user), "info")
 
         return self._show(PasswordForm(user, True, change, self.w))
 
@@ -286,7 +287,7 @@ class RoleActions:
         if self.allowed(Permission.VIEW_AUDIT, "audit") is None:
             return None
         viewer = AuditViewer(self.services.accounts, self._session())
-        viewer.setWindowTitle("Vigil - audit log")
+        viewer.setWindowTitle(translate("RoleActions", "Vigil - audit log"))
         viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         viewer.resize(1000, 600)
         viewer.refresh()
@@ -329,20 +330,20 @@ class RoleActions:
         camera_id, index = tile.camera_id, tile.index
         menu = QMenu(self.w)
         if self.gate.can(Permission.EXPORT):
-            menu.addAction("Export the last 5 minutes…", lambda: self.export_camera(camera_id))
-        menu.addAction("Maximise / restore", lambda: grid.toggle_maximise(index))
+            menu.addAction(translate("RoleActions", "Export the last 5 minutes…"), lambda: self.export_camera(camera_id))
+        menu.addAction(translate("RoleActions", "Maximise / restore"), lambda: grid.toggle_maximise(index))
         menu.popup(grid.mapToGlobal(pos))
         return menu
 
     def event_menu(self, event: Event, where: QPoint) -> QMenu:
         """Right-click on an event (events panel, compliance list)."""
         menu = QMenu(self.w)
-        menu.addAction("Show the camera", lambda: self.w.show_camera(event.camera_id))
+        menu.addAction(translate("RoleActions", "Show the camera"), lambda: self.w.show_camera(event.camera_id))
         # every event plays back this way, watchlist matches too (their double-click opens the review)
         menu.addAction(QCoreApplication.translate("RoleActions", "Play from 10 s before"), lambda: self.w.playback.open_event(event))
         if self.gate.can(Permission.EXPORT):
-            menu.addAction("Export ±10 s…", lambda: self.export_event(event))
+            menu.addAction(translate("RoleActions", "Export ±10 s…"), lambda: self.export_event(event))
         if event.kind is EventKind.WATCHLIST_MATCH and self.gate.can(Permission.REVIEW_MATCH):
-            menu.addAction("Review match…", lambda: self.review_event(event))
+            menu.addAction(translate("RoleActions", "Review match…"), lambda: self.review_event(event))
         menu.popup(where)
         return menu

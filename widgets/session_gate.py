@@ -144,7 +144,7 @@ class LockBanner(QWidget):
             "QWidget#LockBanner QLabel { background: transparent; font-size: 16px; font-weight: bold; }"
         )
         self.label = QLabel()
-        self.login_button = QPushButton("Log in…")
+        self.login_button = QPushButton(self.tr("Log in…"))
         self.login_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 4, 6, 4)
@@ -153,6 +153,6 @@ class LockBanner(QWidget):
         self.hide()
 
     def show_locked(self, user: str) -> None:
-        who = f"{user}'s session is locked" if user else "Nobody is logged in"
-        self.label.setText(f"{who}: the cameras keep running, the controls are off until someone logs in.")
+        who = self.tr("{user}'s session is locked").format(user=user) if user else self.tr("Nobody is logged in")
+        self.label.setText(self.tr("{who}: the cameras keep running, the controls are off until someone logs in.").format(who=who))
         self.show()

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLineEdit, QWidget
 from app.capture.source import SourceKind, source_kind
 from app.config import validate_source
 from app.logs import redact
+from widgets.i18n import translate
 
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:@/\s]*):(?P<pw>[^@/\s]*)@")
 _QUERY_PW = re.compile(r"(?i)(?P<key>[?&](?:password|passwd|pass|pwd|token|auth)=)(?P<val>[^&\s]*)")
@@ -26,7 +27,7 @@ def check_source(source: str) -> str | None:
         return redact(problem[0].upper() + problem[1:])
     text = source.strip()
     if source_kind(text) is SourceKind.FILE and not Path(text).expanduser().is_file():
-        return f"File not found: {text}. Pick an existing video file or enter a camera URL."
+        return translate("source_field", "File not found: {text}. Pick an existing video file or enter a camera URL.").format(text=text)
     return None
 
 
@@ -47,7 +48,7 @@ class SourceField(QLineEdit):
         super().__init__(parent)
         self._real = ""
         self._shown = ""
-        self.setPlaceholderText("rtsp://user:password@host:554/stream, a video file, or a USB index")
+        self.setPlaceholderText(self.tr("rtsp://user:password@host:554/stream, a video file, or a USB index"))
 
     def set_value(self, value: str) -> None:
         """Load a saved source: the field shows it redacted."""

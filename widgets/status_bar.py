@@ -14,15 +14,18 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from app.analysis.governor import station_coverage
 from app.domain import Health
+from app.i18n import QT_TRANSLATE_NOOP
 from app.station_api import Station
+from widgets.i18n import language_state, number, translate
 
 
 def _size_text(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
+    for unit in (QT_TRANSLATE_NOOP("StationStatusBar", "B"), QT_TRANSLATE_NOOP("StationStatusBar", "KB"),
+                 QT_TRANSLATE_NOOP("StationStatusBar", "MB"), QT_TRANSLATE_NOOP("StationStatusBar", "GB")):  # fmt: skip
         if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+            return f"{number(n, 0 if unit == 'B' else 1)} {translate('StationStatusBar', unit)}"
         n /= 1024
-    return f"{n:.1f} GB"
+    return f"{number(n, 1)} {translate('StationStatusBar', 'GB')}"
 
 
 def database_bytes(db_path: str) -> int:
@@ -75,6 +78,7 @@ class StationStatusBar(QStatusBar):
             label.setMinimumWidth(QFontMetrics(bold).horizontalAdvance(sample) + 28)
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.update_figures)
+        language_state().changed.connect(self.update_figures)
         self._timer.start(1000)
         self.update_figures()
 
@@ -82,7 +86,7 @@ class StationStatusBar(QStatusBar):
         feeds = self._station.feeds()
         live = sum(f.status().health is Health.LIVE for f in feeds.values())
         total = len(self._station.config().cameras) or len(feeds)
-        self.cameras.setText(f"Cameras {live}/{total} live")
+        self.cameras.setText(self.tr("Cameras {live}/{total} live").format(live=live, total=total))
         self.cameras.setProperty("alert", live < len(feeds))
         fps = self._station.analysed_fps()
         coverage = station_coverage(feeds.values())
@@ -99,11 +103,11 @@ class StationStatusBar(QStatusBar):
             )
         )
         self.cpu.setText(
-            f"CPU {psutil.cpu_percent(None):.0f}% · Vigil {self._process.cpu_percent(None):.0f}%"
+            self.tr("CPU {cpu_percent:.0f}% · Vigil {cpu_percent2:.0f}%").format(cpu_percent=psutil.cpu_percent(None), cpu_percent2=self._process.cpu_percent(None))
         )
-        self.memory.setText(f"Memory {_size_text(self._process.memory_info().rss)}")
+        self.memory.setText(self.tr("Memory {size_text}").format(size_text=_size_text(self._process.memory_info().rss)))
         path = self._station.db_path()
-        self.database.setText(f"Database {_size_text(database_bytes(path))}" if path else "Database -")
+        self.database.setText(self.tr("Database {size_text}").format(size_text=_size_text(database_bytes(path))) if path else self.tr("Database -"))
         self._update_healing()
 
     def _update_healing(self) -> None:

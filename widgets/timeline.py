@@ -20,6 +20,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from app.reports.basis import compliance_text
 from app.store.buckets import DAY, station_zone
 from app.store.compliance_query import ComplianceSeries
+from widgets.i18n import local_strftime, translate
+from widgets.i18n import number as _n
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 TARGET_COLOUR = "#e8a200"
@@ -48,7 +50,7 @@ class ZoneDateAxis(pg.DateAxisItem):
         out = []
         for v in values:
             try:
-                out.append(datetime.fromtimestamp(v, self.zone).strftime(fmt))
+                out.append(local_strftime(fmt, datetime.fromtimestamp(v, self.zone)))
             except (OverflowError, ValueError, OSError):
                 out.append("")
         return out
@@ -74,12 +76,12 @@ class _Panel:
         p = self.plot
         p.setTitle(title, size="9pt")
         p.showGrid(x=True, y=True, alpha=0.15)
-        p.setLabel("left", "compliance", units="%")
+        p.setLabel("left", translate("TimelinePlot", "compliance"), units="%")
         p.setYRange(0, Y_MAX, padding=0)
         p.setLimits(yMin=-5, yMax=Y_MAX + 5)
         p.setMouseEnabled(x=True, y=False)
         p.showAxis("right")
-        p.getAxis("right").setLabel("visitors")
+        p.getAxis("right").setLabel(translate("TimelinePlot", "visitors"))
         self.visitors = pg.ViewBox()
         self.visitors.setMouseEnabled(x=False, y=False)
         p.scene().addItem(self.visitors)
@@ -278,18 +280,19 @@ class TimelinePlot(QWidget):
         start, end = float(series.edges[i]), float(series.edges[i + 1])
         a, b = datetime.fromtimestamp(start, self.zone), datetime.fromtimestamp(end, self.zone)
         when = (
-            a.strftime("%a %Y-%m-%d") if series.bucket_min >= DAY else f"{a:%a %Y-%m-%d %H:%M}–{b:%H:%M %Z}"
+            local_strftime("%a %Y-%m-%d", a) if series.bucket_min >= DAY else local_strftime("%a %Y-%m-%d %H:%M", a) + f"–{b:%H:%M %Z}"
         )
         row = series.counts[i]
         people, masked, unmasked, incorrect, uncertain, unknown, live = (float(v) for v in row)
         if series.offline[i]:
-            return f"{series.label} · {when}: offline (no camera live)"
+            return self.tr("{label} · {when}: offline (no camera live)").format(label=series.label, when=when)
         decided = masked + unmasked + incorrect
         return (
-            f"{series.label} · {when}: {compliance_text(masked, decided, people, 1)} · {masked:.0f} masked, "
-            f"{unmasked:.0f} unmasked, {incorrect:.0f} incorrect · undecided {people - decided:.0f} "
-            f"(uncertain {uncertain:.0f}, "
-            f"no verdict {unknown:.0f}) · live {live / 60.0:.0f} camera-min"
+            self.tr("{label} · {when}: {compliance} · {masked} masked, {unmasked} unmasked, {incorrect} incorrect · "
+                    "undecided {undecided} (uncertain {uncertain}, no verdict {unknown}) · live {live} camera-min")
+            .format(label=series.label, when=when, compliance=compliance_text(masked, decided, people, 1, translate),
+                    masked=_n(masked), unmasked=_n(unmasked), incorrect=_n(incorrect), undecided=_n(people - decided),
+                    uncertain=_n(uncertain), unknown=_n(unknown), live=_n(live / 60.0))
         )
 
     def hover_at(self, x: float, panel_index: int = 0, y: float | None = None) -> str:

@@ -7,6 +7,7 @@ from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMainWindow, QMenu, QSystemTrayIcon
 
 from app import paths
+from widgets.i18n import translate
 
 
 class StationTray:
@@ -16,13 +17,13 @@ class StationTray:
     def __init__(self, window: QMainWindow) -> None:
         self.window = window
         self.available = QSystemTrayIcon.isSystemTrayAvailable()
-        self.hide_action = QAction("Hide to tray (recording and analysis continue)", window)
+        self.hide_action = QAction(translate("StationTray", "Hide to tray (recording and analysis continue)"), window)
         self.hide_action.setShortcut("Ctrl+H")
         self.hide_action.setEnabled(self.available)
         self.hide_action.triggered.connect(self.hide_window)
         window.addAction(self.hide_action)
         view = next(
-            (a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "View"), None
+            (a.menu() for a in window.menuBar().actions() if a.menu() is not None and a.menu().objectName() == "ViewMenu"), None
         )
         if isinstance(view, QMenu):
             view.addSeparator()
@@ -30,10 +31,10 @@ class StationTray:
         self.icon: QSystemTrayIcon | None = None
         if self.available:
             self.icon = QSystemTrayIcon(QIcon(str(paths.resource("resources", "icons", "vigil.svg"))), window)
-            self.icon.setToolTip("Vigil: the station is running")
+            self.icon.setToolTip(translate("StationTray", "Vigil: the station is running"))
             menu = QMenu(window)
-            menu.addAction("Show the station", self.show_window)
-            menu.addAction("Quit Vigil", window.close)
+            menu.addAction(translate("StationTray", "Show the station"), self.show_window)
+            menu.addAction(translate("StationTray", "Quit Vigil"), window.close)
             self.icon.setContextMenu(menu)
             self.icon.activated.connect(lambda _reason: self.show_window())
             self.icon.show()

@@ -19,7 +19,7 @@ class WallWindow(QWidget):
     def __init__(self, station: Station, screen: QScreen, grid: str = "3x3") -> None:
         super().__init__(None, Qt.WindowType.Window)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.setWindowTitle(f"Vigil wall - {screen.name()}")
+        self.setWindowTitle(self.tr("Vigil wall - {name}").format(name=screen.name()))
         self.screen_name = screen.name()
         self.grid = CameraGrid(station, self, grid=grid)
         layout = QVBoxLayout(self)

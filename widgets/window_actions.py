@@ -9,6 +9,8 @@ from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QComboBox, QMenu, QToolBar
 
 from widgets.grid_layouts import LAYOUTS, QUICK_LAYOUTS
+from widgets.i18n import translate
+from widgets.language_menu import LanguageMenu
 from widgets.overlay import OverlayOptions
 from widgets.theme import icon
 
@@ -23,56 +25,59 @@ class WindowActions:
         self.w = window
         self._hidden_for_full_screen: list = []
         bar = window.menuBar()
-        view = bar.addMenu("&View")
+        view = bar.addMenu(translate("WindowActions", "&View"))
+        view.setObjectName("ViewMenu")
         for i, name in enumerate(QUICK_LAYOUTS, start=1):
-            self._action(view, f"Layout {name}", lambda n=name: window.grid.set_grid(n), str(i), f"Ctrl+{i}")
-        self._action(view, "Layout 1+5 (big tile)", lambda: window.grid.set_grid("1+5"), "6", "Ctrl+6")
-        self._action(view, "Layout 1+7 (big tile)", lambda: window.grid.set_grid("1+7"), "7", "Ctrl+7")
+            self._action(view, translate("WindowActions", "Layout {name}").format(name=name), lambda n=name: window.grid.set_grid(n), str(i), f"Ctrl+{i}")
+        self._action(view, translate("WindowActions", "Layout 1+5 (big tile)"), lambda: window.grid.set_grid("1+5"), "6", "Ctrl+6")
+        self._action(view, translate("WindowActions", "Layout 1+7 (big tile)"), lambda: window.grid.set_grid("1+7"), "7", "Ctrl+7")
         view.addSeparator()
-        self._action(view, "Next page of cameras", window.grid.next_page, QKeySequence(Qt.Key.Key_PageDown))
+        self._action(view, translate("WindowActions", "Next page of cameras"), window.grid.next_page, QKeySequence(Qt.Key.Key_PageDown))
         self._action(
-            view, "Previous page of cameras", window.grid.previous_page, QKeySequence(Qt.Key.Key_PageUp)
+            view, translate("WindowActions", "Previous page of cameras"), window.grid.previous_page, QKeySequence(Qt.Key.Key_PageUp)
         )
-        self._action(view, "Leave maximised tile / full screen", self.escape, QKeySequence(Qt.Key.Key_Escape))
+        self._action(view, translate("WindowActions", "Leave maximised tile / full screen"), self.escape, QKeySequence(Qt.Key.Key_Escape))
         self.full_screen = self._action(
-            view, "Full screen", self.toggle_full_screen, QKeySequence(Qt.Key.Key_F11)
+            view, translate("WindowActions", "Full screen"), self.toggle_full_screen, QKeySequence(Qt.Key.Key_F11)
         )
         self.full_screen.setIcon(icon("fullscreen"))
         view.addSeparator()
-        self.boxes = self._toggle(view, "Face boxes", "B", "overlay/boxes", True)
-        self.labels = self._toggle(view, "Face labels (track, size, watchlist)", "L", "overlay/labels", True)
-        self.info = self._toggle(view, "Camera name, fps and clock", "I", "overlay/info", True)
-        self.carousel = self._action(view, "Carousel in the last tile", self._apply_carousel, "C")
+        self.boxes = self._toggle(view, translate("WindowActions", "Face boxes"), "B", "overlay/boxes", True)
+        self.labels = self._toggle(view, translate("WindowActions", "Face labels (track, size, watchlist)"), "L", "overlay/labels", True)
+        self.info = self._toggle(view, translate("WindowActions", "Camera name, fps and clock"), "I", "overlay/info", True)
+        self.carousel = self._action(view, translate("WindowActions", "Carousel in the last tile"), self._apply_carousel, "C")
         self.carousel.setCheckable(True)
         view.addSeparator()
-        self.compliance = self._action(view, "Compliance timeline / wall", window.toggle_compliance, "Ctrl+T")
+        self.compliance = self._action(view, translate("WindowActions", "Compliance timeline / wall"), window.toggle_compliance, "Ctrl+T")
         view.addSeparator()
         view.addAction(window.camera_dock.toggleViewAction())
         view.addAction(window.events_dock.toggleViewAction())
+        view.addSeparator()
+        self.language = LanguageMenu(view, window.settings)
 
-        walls = bar.addMenu("&Walls")
-        self.walls_menu = walls.addMenu(icon("screen"), "Open wall on screen")
+        walls = bar.addMenu(translate("WindowActions", "&Walls"))
+        self.walls_menu = walls.addMenu(icon("screen"), translate("WindowActions", "Open wall on screen"))
         self.walls_menu.aboutToShow.connect(self._fill_walls_menu)
 
-        cams = bar.addMenu("&Cameras")
-        self.manage = self._action(cams, "Manage cameras and sites…", window.open_camera_manager, "Ctrl+M")
+        cams = bar.addMenu(translate("WindowActions", "&Cameras"))
+        self.manage = self._action(cams, translate("WindowActions", "Manage cameras and sites…"), window.open_camera_manager, "Ctrl+M")
         self.manage.setIcon(icon("camera"))
 
-        events = bar.addMenu("&Events")
+        events = bar.addMenu(translate("WindowActions", "&Events"))
         self.events_menu = events
         self.ack = self._action(
-            events, "Acknowledge event", window.acknowledge, QKeySequence(Qt.Key.Key_Space), "A"
+            events, translate("WindowActions", "Acknowledge event"), window.acknowledge, QKeySequence(Qt.Key.Key_Space), "A"
         )
         self.ack.setIcon(icon("check"))
         events.addSeparator()
         alerts = window.alert_settings
-        self.alert_flash = self._check(events, "Flash the tile on a new unmasked person", alerts.flash)
+        self.alert_flash = self._check(events, translate("WindowActions", "Flash the tile on a new unmasked person"), alerts.flash)
         self.alert_flash.toggled.connect(lambda on: setattr(alerts, "flash", on))
-        self.alert_sound = self._check(events, "Play a sound on a new unmasked person", alerts.sound)
+        self.alert_sound = self._check(events, translate("WindowActions", "Play a sound on a new unmasked person"), alerts.sound)
         self.alert_sound.toggled.connect(lambda on: setattr(alerts, "sound", on))
         self.alert_sound.setIcon(icon("bell"))
 
-        tools = QToolBar("Wall")
+        tools = QToolBar(translate("WindowActions", "Wall"))
         tools.setObjectName("WallToolbar")
         tools.setIconSize(QSize(22, 22))
         tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -81,7 +86,7 @@ class WindowActions:
         self.grid_combo = QComboBox()
         for name in LAYOUTS:
             self.grid_combo.addItem(icon("grid"), name, name)
-        self.grid_combo.setToolTip("Wall layout (keys 1-7)")
+        self.grid_combo.setToolTip(translate("WindowActions", "Wall layout (keys 1-7)"))
         self.grid_combo.activated.connect(lambda i: window.grid.set_grid(self.grid_combo.itemData(i)))
         window.grid.layout_changed.connect(self._on_grid_layout_changed)
         tools.addWidget(self.grid_combo)
@@ -90,13 +95,13 @@ class WindowActions:
         self.layout_combo.setMinimumWidth(180)
         edit = self.layout_combo.lineEdit()
         if edit is not None:
-            edit.setPlaceholderText("named layout")
+            edit.setPlaceholderText(translate("WindowActions", "named layout"))
         self.layout_combo.setToolTip(
-            "Saved layouts: pick one to show it, or type a name and press Save layout"
+            translate("WindowActions", "Saved layouts: pick one to show it, or type a name and press Save layout")
         )
         self.layout_combo.activated.connect(self._on_layout_combo_activated)
         tools.addWidget(self.layout_combo)
-        self.save_layout = tools.addAction("Save layout", self.save_named_layout)
+        self.save_layout = tools.addAction(translate("WindowActions", "Save layout"), self.save_named_layout)
         tools.addSeparator()
         tools.addAction(self.full_screen)
         tools.addAction(self.manage)
@@ -186,20 +191,20 @@ class WindowActions:
         self.walls_menu.clear()
         for n, screen in enumerate(QGuiApplication.screens(), start=1):
             g = screen.geometry()
-            action = self.walls_menu.addAction(f"Screen {n}: {screen.name()} ({g.width()}x{g.height()})")
+            action = self.walls_menu.addAction(translate("WindowActions", "Screen {n}: {name} ({width}x{height})").format(n=n, name=screen.name(), width=g.width(), height=g.height()))
             action.triggered.connect(lambda *_, s=screen: self.w.open_wall(s))
 
     def save_named_layout(self) -> None:
         name = self.layout_combo.currentText().strip()
         if not name:
             self.w.notices.notify(
-                "Type a name for the layout first (in the layout box of the toolbar).", "info"
+                translate("WindowActions", "Type a name for the layout first (in the layout box of the toolbar)."), "info"
             )
             return
         self.w.layouts.save(self.w.grid.named_layout(name))
         self.reload_layout_names()
         self.layout_combo.setCurrentText(name)
-        self.w.notices.notify(f"Layout '{name}' saved.", "info")
+        self.w.notices.notify(translate("WindowActions", "Layout '{name}' saved.").format(name=name), "info")
 
     def reload_layout_names(self) -> None:
         text = self.layout_combo.currentText()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import functools
 import getpass
+import logging
 import os
 import signal
 import sys
@@ -22,6 +23,9 @@ from app.cli._station_args import add_station_arguments, session_config
 from app.config import StationConfig, save_config
 from app.domain import Event
 from app.errors import UserError
+from app.i18n import LANGUAGES, choose_language
+
+log = logging.getLogger(__name__)
 
 NAME = "gui"
 HELP = "open the station window (the default when vigil runs without a command)"
@@ -59,6 +63,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=[],
         metavar="ID",
         help="with --playback: play this camera (repeatable; default: the cameras of the wall's layout)",
+    )
+    p.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default=None,
+        help="window language for this run (default: View > Language, else the system locale)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log to stderr too")
 
@@ -117,6 +127,8 @@ def main(args: argparse.Namespace) -> int:
         from PySide6.QtGui import QGuiApplication
         from PySide6.QtWidgets import QApplication
 
+        from widgets.i18n import install_language, translate
+        from widgets.language_menu import SETTING as LANGUAGE_SETTING
         from widgets.main_window import StationWindow
         from widgets.theme import apply_theme
     except ImportError as exc:
@@ -135,6 +147,11 @@ def main(args: argparse.Namespace) -> int:
         session = _env_login(services, args.user)  # before any window: a wrong password is a plain error
         settings_file = paths.config_dir() / "gui.ini"
         settings = QSettings(str(settings_file), QSettings.Format.IniFormat)
+        saved_lang = settings.value(LANGUAGE_SETTING)
+        lang = choose_language(args.lang, str(saved_lang) if saved_lang else None)
+        if not install_language(lang):
+            log.warning("no %s translation (resources/translations/vigil_%s.qm): run "
+                        "'python -m app.tools.build_translations'; the window stays English", lang, lang)  # fmt: skip
         windows: list[StationWindow] = []
         window = StationWindow(
             station,
@@ -162,10 +179,10 @@ def main(args: argparse.Namespace) -> int:
             if 1 <= n <= len(screens):
                 window.open_wall(screens[n - 1])
             else:
-                window.notices.notify(f"No screen {n}: this machine has {len(screens)} screen(s).", "warning")
+                window.notices.notify(translate("StationGui", "No screen {n}: this machine has {count} screen(s).").format(n=n, count=len(screens)), "warning")
         if not config.cameras:
             window.notices.notify(
-                "No cameras yet: open Cameras > Manage cameras (Ctrl+M) to add one.", "info"
+                translate("StationGui", "No cameras yet: open Cameras > Manage cameras (Ctrl+M) to add one."), "info"
             )
         QTimer.singleShot(15000, lambda: _report_station_problems(station, window))
         # The session runs in its own event loop that ends when the main window closes (even if a dialog is
@@ -263,9 +280,11 @@ def _operator() -> str:
 
 
 def _report_station_problems(station: Any, window: Any) -> None:
+    from widgets.i18n import translate
+
     mask_error = getattr(station, "mask_error", lambda: None)()
     if mask_error:
-        window.notices.notify(f"Mask analysis unavailable: {mask_error}", "warning")
+        window.notices.notify(translate("StationGui", "Mask analysis unavailable: {error}").format(error=mask_error), "warning")
     errors = getattr(station, "errors", [])
     if errors:
-        window.notices.notify(f"Event store: {errors[-1]}", "error")
+        window.notices.notify(translate("StationGui", "Event store: {error}").format(error=errors[-1]), "error")

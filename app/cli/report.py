@@ -12,6 +12,7 @@ from typing import Any
 from app import paths
 from app.config import load_config
 from app.errors import UserError
+from app.i18n import LANGUAGES
 from app.reports import FORMATS, ReportRequest, parse_time, run_report
 from app.security.prompt import cli_authorise
 from app.security.roles import Permission
@@ -48,6 +49,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--config", type=Path, default=None, help="settings file whose site time zones override the store's"
     )
+    p.add_argument(
+        "--lang", choices=LANGUAGES, default="en", help="language of the report's texts (the CLI stays English)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.add_argument(
         "--user",
@@ -81,6 +85,22 @@ class _Progress:
     def done(self) -> None:
         if self.tty and not self.quiet and self.last >= 0:
             print(file=sys.stderr)
+
+
+def _report_language(lang: str) -> tuple[str, ...]:
+    """Load the report language's Qt catalogue (an offscreen QGuiApplication, QtGui only); returns the
+    CSV column titles in that language (empty for English)."""
+    if lang == "en":
+        return ()
+    from PySide6.QtGui import QGuiApplication
+
+    if QGuiApplication.instance() is None:
+        _pdf_writer.app = QGuiApplication(["vigil", "-platform", "offscreen"])  # type: ignore[attr-defined]
+    from widgets.i18n import csv_header, install_language
+
+    if not install_language(lang):
+        raise UserError(f"the {lang} translation is missing from this installation; use --lang en")
+    return csv_header()
 
 
 def _pdf_writer() -> Any:
@@ -118,6 +138,7 @@ def main(args: argparse.Namespace) -> int:
         fmt=fmt,
         sites=tuple(args.site),
         zones=zones,
+        csv_header=_report_language(args.lang),
     )
     cli_authorise(
         args.db or paths.default_db_path(), args.user, Permission.REPORT, ",".join(args.site) or "all"

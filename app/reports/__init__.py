@@ -75,6 +75,6 @@ def run_report(
         assert pdf_writer is not None
         rows = pdf_writer(reports, request.out.expanduser(), writing)
     else:
-        rows = write_csv(reports, request.out.expanduser(), writing)
+        rows = write_csv(reports, request.out.expanduser(), writing, request.csv_header)
     report(1.0, "done")
     return ReportResult(request.out.expanduser(), len(reports), rows)

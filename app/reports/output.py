@@ -12,24 +12,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.errors import UserError
+from app.i18n import QT_TRANSLATE_NOOP
 from app.reports.basis import too_few
 from app.reports.model import SiteReport, hour_rows
 
 CSV_COLUMNS = (
-    "site_id",
-    "site",
-    "hour_start_local",
-    "hour_start_utc",
-    "people",
-    "masked",
-    "unmasked",
-    "incorrect",
-    "uncertain",
-    "unknown",
-    "compliance_pct",
-    "live_minutes",
-    "decided",
-    "too_few_decided",  # 1: the % rests on fewer than 10 decided people
+    QT_TRANSLATE_NOOP("CsvReport", "site_id"),
+    QT_TRANSLATE_NOOP("CsvReport", "site"),
+    QT_TRANSLATE_NOOP("CsvReport", "hour_start_local"),
+    QT_TRANSLATE_NOOP("CsvReport", "hour_start_utc"),
+    QT_TRANSLATE_NOOP("CsvReport", "people"),
+    QT_TRANSLATE_NOOP("CsvReport", "masked"),
+    QT_TRANSLATE_NOOP("CsvReport", "unmasked"),
+    QT_TRANSLATE_NOOP("CsvReport", "incorrect"),
+    QT_TRANSLATE_NOOP("CsvReport", "uncertain"),
+    QT_TRANSLATE_NOOP("CsvReport", "unknown"),
+    QT_TRANSLATE_NOOP("CsvReport", "compliance_pct"),
+    QT_TRANSLATE_NOOP("CsvReport", "live_minutes"),
+    QT_TRANSLATE_NOOP("CsvReport", "decided"),
+    QT_TRANSLATE_NOOP("CsvReport", "too_few_decided"),  # 1: the % rests on fewer than 10 decided people
 )
 
 
@@ -58,13 +59,17 @@ def atomic_path(out: Path) -> Iterator[Path]:
 
 
 def write_csv(
-    reports: Sequence[SiteReport], out: Path, progress: Callable[[float], None] | None = None
+    reports: Sequence[SiteReport],
+    out: Path,
+    progress: Callable[[float], None] | None = None,
+    header: Sequence[str] = (),
 ) -> int:
-    """One row per site and local hour; returns the number of data rows."""
+    """One row per site and local hour (``header``: the column titles, default ``CSV_COLUMNS``); returns
+    the number of data rows."""
     n = 0
     with atomic_path(out) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(CSV_COLUMNS)
+        w.writerow(tuple(header) or CSV_COLUMNS)
         for i, rep in enumerate(reports):
             buf = io.StringIO()
             rows = csv.writer(buf)

@@ -28,6 +28,7 @@ class ReportRequest:
     fmt: str = "csv"
     sites: tuple[str, ...] = ()
     zones: dict[str, str] = field(default_factory=dict)
+    csv_header: tuple[str, ...] = ()  # the CSV's first row in the report's language (default: CSV_COLUMNS)
 
 
 def parse_time(text: str, flag: str) -> datetime:

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
+from app.i18n import QT_TRANSLATE_NOOP, user_text
 from app.security.db import transaction
 from app.security.errors import AccountLocked, AuthError
 from app.security.passwords import burn_time, check_strength, hash_password, verify_password
@@ -42,19 +43,21 @@ class UserRecord:
 def state_text(user: UserRecord, now: float) -> str:
     """ "active", "disabled", "locked until 14:05" or "active, 2 failed logins"."""
     if user.disabled:
-        return "disabled"
+        return user_text(QT_TRANSLATE_NOOP("UserError", "disabled"))
     if user.locked_until > now:
-        return f"locked until {datetime.fromtimestamp(user.locked_until).strftime('%H:%M')}"
+        until = datetime.fromtimestamp(user.locked_until).strftime("%H:%M")
+        return user_text(QT_TRANSLATE_NOOP("UserError", "locked until {until}"), until=until)
+    if user.failed_logins == 1:
+        return user_text(QT_TRANSLATE_NOOP("UserError", "active, 1 failed login"))
     if user.failed_logins:
-        return f"active, {user.failed_logins} failed login{'s' if user.failed_logins > 1 else ''}"
-    return "active"
+        return user_text(QT_TRANSLATE_NOOP("UserError", "active, {count} failed logins"), count=user.failed_logins)
+    return user_text(QT_TRANSLATE_NOOP("UserError", "active"))
 
 
 def _check_name(name: str) -> str:
     if not _NAME.fullmatch(name or ""):
         raise AuthError(
-            f"invalid user name {name!r}: use 1-64 letters, digits, '.', '_', '-' or '@', starting with a "
-            "letter or digit"
+            user_text(QT_TRANSLATE_NOOP("UserError", "invalid user name {name!r}: use 1-64 letters, digits, '.', '_', '-' or '@', starting with a letter or digit"), name=name)
         )
     return name
 
@@ -63,7 +66,7 @@ def _check_password(password: str) -> None:
     try:
         check_strength(password)
     except ValueError as exc:
-        raise AuthError(f"password refused: {exc}") from None
+        raise AuthError(user_text(QT_TRANSLATE_NOOP("UserError", "password refused: {reason}"), reason=exc.args[0] if len(exc.args) == 1 else str(exc))) from None
 
 
 def has_users(db: Database) -> bool:
@@ -86,7 +89,7 @@ def create_first_admin(db: Database, name: str, password: str) -> UserRecord:
     _check_password(password)
     with transaction(db):  # one transaction: two first starts at once cannot both succeed
         if has_users(db):
-            raise AuthError("accounts already exist; log in as an admin to add more")
+            raise AuthError(user_text(QT_TRANSLATE_NOOP("UserError", "accounts already exist; log in as an admin to add more")))
         user = _insert(db, name, Role.ADMIN, password, "")
         AuditLog.append(db, name, "user.create", f"user:{name}", {"role": "admin", "first_admin": True})
     return user
@@ -97,7 +100,7 @@ def add_user(db: Database, session: Session | None, name: str, role: Role, passw
     _check_name(name)
     _check_password(password)
     if db.execute("SELECT 1 FROM users WHERE name = ?", [name]).fetchone():
-        raise AuthError(f"the account {name} already exists; choose another name")
+        raise AuthError(user_text(QT_TRANSLATE_NOOP("UserError", "the account {name} already exists; choose another name"), name=name))
     with transaction(db):
         user = _insert(db, name, role, password, actor)
         AuditLog.append(db, actor, "user.create", f"user:{name}", {"role": role.value})
@@ -131,13 +134,13 @@ def disable_user(db: Database, session: Session | None, name: str, reason: str =
     with transaction(db):  # checked and written in one transaction: two admins cannot disable each other
         row = db.execute("SELECT role, disabled FROM users WHERE name = ?", [name]).fetchone()
         if row is None:
-            raise AuthError(f"no account named {name}; see 'vigil users list'")
+            raise AuthError(user_text(QT_TRANSLATE_NOOP("UserError", "no account named {name}; see 'vigil users list'"), name=name))
         if row[1]:
-            raise AuthError(f"the account {name} is already disabled")
+            raise AuthError(user_text(QT_TRANSLATE_NOOP("UserError", "the account {name} is already disabled"), name=name))
         if row[0] == "admin" and _active_admins(db) <= 1:
-            raise AuthError(f"{name} is the last active admin; add another admin before disabling it")
+            raise AuthError(user_text(QT_TRANSLATE_NOOP("UserError", "{name} is the last active admin; add another admin before disabling it"), name=name))
         if name == actor:
-            raise AuthError(f"{name} is your own account: you cannot disable yourself; ask another admin")
+            raise AuthError(user_text(QT_TRANSLATE_NOOP("UserError", "{name} is your own account: you cannot disable yourself; ask another admin"), name=name))
         db.execute("UPDATE users SET disabled = 1 WHERE name = ?", [name])
         AuditLog.append(db, actor, "user.disable", f"user:{name}", {"reason": reason})
 
@@ -148,9 +151,9 @@ def enable_user(db: Database, session: Session | None, name: str, reason: str = 
     with transaction(db):
         row = db.execute("SELECT disabled FROM users WHERE name = ?", [name]).fetchone()
         if row is None:
-            raise AuthError(f"no account named {name}; see 'vigil users list'")
+            raise AuthError(user_text(QT_TRANSLATE_NOOP("UserError", "no account named {name}; see 'vigil users list'"), name=name))
         if not row[0]:
-            raise AuthError(f"the account {name} is already active")
+            raise AuthError(user_text(QT_TRANSLATE_NOOP("UserError", "the account {name} is already active"), name=name))
         db.execute("UPDATE users SET disabled = 0 WHERE name = ?", [name])
         AuditLog.append(db, actor, "user.enable", f"user:{name}", {"reason": reason})
 
@@ -163,12 +166,12 @@ def change_password(
         row = db.execute("SELECT password_hash FROM users WHERE name = ?", [name]).fetchone()
         if row is None or old_password is None or not verify_password(old_password, row[0]):
             AuditLog.append(db, name, "user.passwd_failed", f"user:{name}", {})
-            raise AuthError("the current password is wrong; the password was not changed")
+            raise AuthError(user_text(QT_TRANSLATE_NOOP("UserError", "the current password is wrong; the password was not changed")))
         actor = name
     else:
         actor = require(db, session, Permission.MANAGE_USERS, f"user:{name}")
         if db.execute("SELECT 1 FROM users WHERE name = ?", [name]).fetchone() is None:
-            raise AuthError(f"no account named {name}; see 'vigil users list'")
+            raise AuthError(user_text(QT_TRANSLATE_NOOP("UserError", "no account named {name}; see 'vigil users list'"), name=name))
     _check_password(new_password)
     with transaction(db):
         db.execute(
@@ -195,17 +198,16 @@ def authenticate(
     if row is None:
         burn_time(password)
         AuditLog.append(db, name or "?", "login.failed", f"user:{name}", {"why": "unknown user"})
-        raise AuthError("wrong user name or password")
+        raise AuthError(user_text(QT_TRANSLATE_NOOP("UserError", "wrong user name or password")))
     role, stored, disabled, failures, locked_until = row
     if disabled:
         AuditLog.append(db, name, "login.refused", f"user:{name}", {"why": "disabled"})
-        raise AuthError(f"the account {name} is disabled; ask an admin")
+        raise AuthError(user_text(QT_TRANSLATE_NOOP("UserError", "the account {name} is disabled; ask an admin"), name=name))
     if locked_until > t:
         AuditLog.append(db, name, "login.refused", f"user:{name}", {"why": "locked"})
         minutes = max(1, round((locked_until - t) / 60))
         raise AccountLocked(
-            f"the account {name} is locked after {MAX_FAILURES} failed logins; try again in {minutes} min "
-            "or ask an admin to reset the password"
+            user_text(QT_TRANSLATE_NOOP("UserError", "the account {name} is locked after {MAX_FAILURES} failed logins; try again in {minutes} min or ask an admin to reset the password"), name=name, MAX_FAILURES=MAX_FAILURES, minutes=minutes)
         )
     if not verify_password(password, stored):
         failures += 1
@@ -220,10 +222,9 @@ def authenticate(
                 AuditLog.append(db, name, "login.failed", f"user:{name}", {"failures": failures})
         if failures >= MAX_FAILURES:
             raise AccountLocked(
-                f"wrong password; the account {name} is now locked for {int(LOCK_S // 60)} min "
-                f"after {MAX_FAILURES} failures"
+                user_text(QT_TRANSLATE_NOOP("UserError", "wrong password; the account {name} is now locked for {minutes} min after {MAX_FAILURES} failures"), name=name, minutes=int(LOCK_S // 60), MAX_FAILURES=MAX_FAILURES)
             )
-        raise AuthError(f"wrong user name or password ({MAX_FAILURES - failures} tries left before lock-out)")
+        raise AuthError(user_text(QT_TRANSLATE_NOOP("UserError", "wrong user name or password ({tries} tries left before lock-out)"), tries=MAX_FAILURES - failures))
     with transaction(db):
         db.execute("UPDATE users SET failed_logins = 0, locked_until = 0 WHERE name = ?", [name])
         AuditLog.append(db, name, "login", f"user:{name}", {"role": role})

@@ -10,6 +10,8 @@ import hashlib
 import hmac
 import os
 
+from app.i18n import QT_TRANSLATE_NOOP, user_text
+
 N, R, P = 2**14, 8, 1
 SALT_BYTES = 16
 KEY_BYTES = 32
@@ -50,6 +52,6 @@ def burn_time(password: str) -> None:
 def check_strength(password: str) -> None:
     """Raise ValueError with a readable message for a password that is too weak to accept."""
     if len(password) < MIN_LENGTH:
-        raise ValueError(f"a password needs at least {MIN_LENGTH} characters")
+        raise ValueError(user_text(QT_TRANSLATE_NOOP("UserError", "a password needs at least {MIN_LENGTH} characters"), MIN_LENGTH=MIN_LENGTH))
     if password.strip() != password or not password.strip():
-        raise ValueError("a password must not start or end with spaces")
+        raise ValueError(user_text(QT_TRANSLATE_NOOP("UserError", "a password must not start or end with spaces")))

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from sqlite_utils import Database
 
+from app.i18n import QT_TRANSLATE_NOOP, user_text
 from app.security.errors import PermissionDenied, SessionExpired
 from app.security.roles import Permission, Role, allows, lowest_role_for
 from app.store.audit import AuditLog
@@ -71,7 +72,7 @@ def require(db: Database, session: Session | None, permission: Permission, targe
     and raise ``SessionExpired`` or ``PermissionDenied``. Re-reads the account (disabled, role changed)."""
     if session is None:
         AuditLog.append(db, "anonymous", "access.denied", target, {"permission": permission.name})
-        raise PermissionDenied(f"log in first: {permission.value} needs an account")
+        raise PermissionDenied(user_text(QT_TRANSLATE_NOOP("UserError", "log in first: {permission} needs an account"), permission=permission.value))
     if session.expired:
         AuditLog.append(
             db,
@@ -80,7 +81,7 @@ def require(db: Database, session: Session | None, permission: Permission, targe
             target,
             {"permission": permission.name, "why": "session expired"},
         )
-        raise SessionExpired(f"the session of {session.user} has expired (idle); log in again")
+        raise SessionExpired(user_text(QT_TRANSLATE_NOOP("UserError", "the session of {user} has expired (idle); log in again"), user=session.user))
     row = db.execute("SELECT role, disabled FROM users WHERE name = ?", [session.user]).fetchone()
     role = Role(row[0]) if row else None
     if row is None or row[1]:
@@ -92,7 +93,7 @@ def require(db: Database, session: Session | None, permission: Permission, targe
             target,
             {"permission": permission.name, "why": "account disabled"},
         )
-        raise SessionExpired(f"the account {session.user} was disabled or removed; ask an admin")
+        raise SessionExpired(user_text(QT_TRANSLATE_NOOP("UserError", "the account {user} was disabled or removed; ask an admin"), user=session.user))
     if role is None or not allows(role, permission):
         need = lowest_role_for(permission).value
         AuditLog.append(
@@ -103,8 +104,7 @@ def require(db: Database, session: Session | None, permission: Permission, targe
             {"permission": permission.name, "role": role.value if role else "", "why": f"needs {need}"},
         )
         raise PermissionDenied(
-            f"{session.user} ({role.value if role else 'no role'}) may not {permission.value}: "
-            f"it needs the {need} role; ask {'an' if need[0] in 'aeiou' else 'a'} {need} to do it"
+            user_text(QT_TRANSLATE_NOOP("UserError", "{user} ({role}) may not {permission}: it needs the {need} role; ask {article} {need} to do it"), user=session.user, role=role.value if role else 'no role', permission=permission.value, need=need, article='an' if need[0] in 'aeiou' else 'a')
         )
     session.touch()
     return session.user

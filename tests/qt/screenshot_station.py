@@ -1,7 +1,8 @@
 """Screenshots of the real ``vigil`` window (real station, real analysis) logged in through the environment.
 
 ``xvfb-run -s "-screen 0 1920x1080x24" python -m tests.qt.screenshot_station OUTDIR SECONDS VIDEO...``
-writes OUTDIR/wall.png, compliance.png, export.png and locked.png (throwaway user dirs; an admin ``admin`` is created).
+writes OUTDIR/wall.png, compliance.png, export.png and locked.png (throwaway user dirs; an admin ``admin`` is created;
+``SHOT_LANG=ru`` for the Russian window).
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ if __name__ == "__main__":
     QTimer.singleShot(int(seconds * 1000) + 4500, shoot_export)
     QTimer.singleShot(int(seconds * 1000) + 6000, shoot_locked)
     args = ["--no-config", "--db", str(db_path), "--user", "admin", "--site", "North Mall"]
+    if os.environ.get("SHOT_LANG"):  # SHOT_LANG=ru: the window in Russian
+        args += ["--lang", os.environ["SHOT_LANG"]]
     for v in videos:
         args += ["--source", v]
     sys.exit(vigil_main(args))

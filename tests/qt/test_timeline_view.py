@@ -80,7 +80,7 @@ def test_clicking_a_bucket_lists_its_events(view, qtbot) -> None:  # type: ignor
     assert view.events.rowCount() == expected > 0
     a = datetime.fromtimestamp(lo, BERLIN)
     assert view.events_title.text().startswith(f"{expected} event(s) · South Mall · {a:%Y-%m-%d %H:%M}–")
-    assert view.events.item(0, 2).text() in ("no mask", "incorrect mask")
+    assert view.events.item(0, 2).text() in ("No mask", "Mask worn incorrectly")  # the event list's (translated) names
     assert view.events.item(0, 1).text().startswith("South entrance")
 
 

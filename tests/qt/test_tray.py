@@ -5,7 +5,7 @@ from widgets.tray import StationTray
 
 def test_hide_to_tray_is_in_the_view_menu_and_only_hides_where_a_tray_exists(qtbot):
     window = QMainWindow()
-    window.menuBar().addMenu("&View")
+    window.menuBar().addMenu("&View").setObjectName("ViewMenu")  # found by name, in any language
     qtbot.addWidget(window)
     window.show()
     tray = StationTray(window)

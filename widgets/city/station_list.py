@@ -11,6 +11,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
+from widgets.i18n import error_text
+
 STALE_S = 60.0  # no heartbeat for this long: shown as silent
 
 
@@ -48,7 +50,7 @@ class StationList(QWidget):
             finally:
                 conn.close()
         except sqlite3.Error as exc:
-            self.summary.setText(self.tr("Cannot read the roll-up database: %1").replace("%1", str(exc)))
+            self.summary.setText(self.tr("Cannot read the roll-up database: %1").replace("%1", error_text(exc)))
             return
         now = time.time()
         self.table.setRowCount(len(rows))

@@ -20,6 +20,7 @@ from app.errors import UserError
 from app.playback.analysed import playback_models
 from app.security.roles import Permission
 from app.store import bookmarks as bm
+from widgets.i18n import error_text
 from widgets.playback.dialogs import BookmarkDialog, LocksDialog
 from widgets.playback.view import EVENT_LEAD_S, PlaybackView
 
@@ -48,7 +49,7 @@ class PlaybackHooks(QObject):
         self.action.setShortcut(QKeySequence("Ctrl+P"))
         self.action.triggered.connect(lambda *_: self.toggle())
         window.addAction(self.action)
-        view_menu = next((a.menu() for a in window.menuBar().actions() if a.text() == "&View"), None)
+        view_menu = next((a.menu() for a in window.menuBar().actions() if a.menu() is not None and a.menu().objectName() == "ViewMenu"), None)
         if view_menu is not None:
             view_menu.addAction(self.action)
         self.view.live_requested.connect(window.show_wall)
@@ -114,7 +115,7 @@ class PlaybackHooks(QObject):
         try:
             return gate.require(permission, target)
         except UserError as exc:
-            self.w.notices.notify(str(exc), "warning")
+            self.w.notices.notify(error_text(exc), "warning")
             return None
 
     def _can(self, permission: Permission) -> bool:
@@ -211,7 +212,7 @@ class PlaybackHooks(QObject):
         try:
             self._write(lambda db: bm.release_lock(db, bookmark_id, by=user))
         except UserError as exc:
-            self.w.notices.notify(str(exc), "warning")
+            self.w.notices.notify(error_text(exc), "warning")
             return False
         self.w.notices.notify(self.tr("Evidence lock #{id} released.").format(id=bookmark_id), "info")
         self._reload_locks()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.playback.lookup import EventMark
 from app.playback.query import TimelineData
+from widgets.i18n import local_strftime
 
 AXIS_H = 24
 ROW_H = 18
@@ -202,11 +203,11 @@ class TimeBar(QWidget):
             p.setPen(QPen(QColor(48, 54, 61), 1, Qt.PenStyle.DotLine))
             p.drawLine(QPointF(x, AXIS_H), QPointF(x, self.height()))
             p.setPen(QColor(230, 237, 243) if major else QColor(157, 167, 179))
-            label = time.strftime("%a %d %b" if major and step >= 3600 else fmt, lt)
+            label = local_strftime("%a %d %b" if major and step >= 3600 else fmt, lt)
             p.drawText(QRectF(x + 3, 2, 120, AXIS_H - 6), Qt.AlignmentFlag.AlignVCenter, label)
             t += step
         p.setPen(QColor(157, 167, 179))
-        day = time.strftime("%d %b %Y", time.localtime(self.start + self.span / 2))
+        day = local_strftime("%d %b %Y", time.localtime(self.start + self.span / 2))
         p.drawText(QRectF(6, 2, NAME_W - 10, AXIS_H - 4), Qt.AlignmentFlag.AlignVCenter, day)
 
     def _paint_events(self, p: QPainter) -> None:
@@ -244,7 +245,7 @@ class TimeBar(QWidget):
     def _paint_bubble(self, p: QPainter) -> None:
         t = self.position if self._drag == "scrub" else self.t_of(self._hover_x or 0.0)
         x = self.x_of(t)
-        text = time.strftime("%d %b %H:%M:%S", time.localtime(t))
+        text = local_strftime("%d %b %H:%M:%S", time.localtime(t))
         font = QFont(self.font())
         font.setPixelSize(12)
         font.setBold(True)

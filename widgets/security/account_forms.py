@@ -19,13 +19,15 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import UserError
+from app.i18n import QT_TRANSLATE_NOOP
 from app.security.passwords import MIN_LENGTH
 from app.security.roles import Role
+from widgets.i18n import error_text, translate
 
 ROLE_HELP = {
-    Role.OPERATOR: "operator - watches cameras, acknowledges events",
-    Role.SUPERVISOR: "supervisor - also exports evidence, reviews matches, reports",
-    Role.ADMIN: "admin - also manages cameras, accounts and watchlists",
+    Role.OPERATOR: QT_TRANSLATE_NOOP("AddUserForm", "operator - watches cameras, acknowledges events"),
+    Role.SUPERVISOR: QT_TRANSLATE_NOOP("AddUserForm", "supervisor - also exports evidence, reviews matches, reports"),
+    Role.ADMIN: QT_TRANSLATE_NOOP("AddUserForm", "admin - also manages cameras, accounts and watchlists"),
 }
 
 
@@ -61,7 +63,7 @@ class _Form(QDialog):
 
     def _passwords(self, password: QLineEdit, repeat: QLineEdit) -> str:
         if password.text() != repeat.text():
-            raise UserError("the two passwords differ; type the new password twice")
+            raise UserError(self.tr("the two passwords differ; type the new password twice"))
         return password.text()
 
     def _clear_passwords(self) -> None:
@@ -73,7 +75,7 @@ class _Form(QDialog):
         try:
             self.submit()
         except UserError as exc:
-            self.error_label.setText(str(exc))
+            self.error_label.setText(error_text(exc))
             self._clear_passwords()
             return
         self.accept()
@@ -83,20 +85,20 @@ class AddUserForm(_Form):
     """Name, role, password twice; ``add(name, role, password)`` creates the account in the core."""
 
     def __init__(self, add: Callable[[str, Role, str], object], parent: QWidget | None = None) -> None:
-        super().__init__("Vigil - add an account", parent)
+        super().__init__(self.tr("Vigil - add an account"), parent)
         self._add = add
         self.name_edit = QLineEdit()
-        self.name_edit.setPlaceholderText("e.g. j.smith")
+        self.name_edit.setPlaceholderText(self.tr("e.g. j.smith"))
         self.role_combo = QComboBox()
         for role in (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN):
-            self.role_combo.addItem(ROLE_HELP[role], role)
+            self.role_combo.addItem(translate("AddUserForm", ROLE_HELP[role]), role)
         self.password_edit = _password_edit()
-        self.password_edit.setPlaceholderText(f"{MIN_LENGTH}+ characters")
+        self.password_edit.setPlaceholderText(self.tr("{MIN_LENGTH}+ characters").format(MIN_LENGTH=MIN_LENGTH))
         self.repeat_edit = _password_edit()
-        self.form.addRow("User name", self.name_edit)
-        self.form.addRow("Role", self.role_combo)
-        self.form.addRow("Password", self.password_edit)
-        self.form.addRow("Repeat", self.repeat_edit)
+        self.form.addRow(self.tr("User name"), self.name_edit)
+        self.form.addRow(self.tr("Role"), self.role_combo)
+        self.form.addRow(self.tr("Password"), self.password_edit)
+        self.form.addRow(self.tr("Repeat"), self.repeat_edit)
         self.name_edit.setFocus()
 
     def set_role(self, role: Role) -> None:
@@ -119,21 +121,21 @@ class PasswordForm(_Form):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(
-            f"Vigil - {'change my password' if own else 'reset the password of ' + name}", parent
+            self.tr("Vigil - change my password") if own else self.tr("Vigil - reset the password of {name}").format(name=name), parent
         )
         self.name, self.own, self._change = name, own, change
         self.old_edit = _password_edit()
         self.password_edit = _password_edit()
-        self.password_edit.setPlaceholderText(f"{MIN_LENGTH}+ characters")
+        self.password_edit.setPlaceholderText(self.tr("{MIN_LENGTH}+ characters").format(MIN_LENGTH=MIN_LENGTH))
         self.repeat_edit = _password_edit()
         if own:
-            self.form.addRow("Current password", self.old_edit)
+            self.form.addRow(self.tr("Current password"), self.old_edit)
         else:
-            note = QLabel(f"Sets a new password for {name} and lifts a lock-out after failed logins.")
+            note = QLabel(self.tr("Sets a new password for {name} and lifts a lock-out after failed logins.").format(name=name))
             note.setWordWrap(True)
             self.form.addRow(note)
-        self.form.addRow("New password", self.password_edit)
-        self.form.addRow("Repeat", self.repeat_edit)
+        self.form.addRow(self.tr("New password"), self.password_edit)
+        self.form.addRow(self.tr("Repeat"), self.repeat_edit)
         (self.old_edit if own else self.password_edit).setFocus()
 
     def submit(self) -> None:

@@ -24,10 +24,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import UserError
+from app.i18n import QT_TRANSLATE_NOOP
 from app.security.accounts import UserRecord, state_text
 from app.security.roles import Role
 from app.security.session import Session
 from app.watchlist.service import AccountService
+from widgets.i18n import error_text, translated_text
 from widgets.security.account_forms import AddUserForm, PasswordForm
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -42,7 +44,7 @@ def _local(at: float) -> str:
 class UserTableModel(QAbstractTableModel):
     """One row per account (sorted by name, as the core lists them)."""
 
-    HEADERS = ("User", "Role", "State", "Last login", "Created")
+    HEADERS = (QT_TRANSLATE_NOOP("UserTableModel", "User"), QT_TRANSLATE_NOOP("UserTableModel", "Role"), QT_TRANSLATE_NOOP("UserTableModel", "State"), QT_TRANSLATE_NOOP("UserTableModel", "Last login"), QT_TRANSLATE_NOOP("UserTableModel", "Created"))
 
     def __init__(self, me: str = "") -> None:
         super().__init__()
@@ -73,9 +75,9 @@ class UserTableModel(QAbstractTableModel):
         u, col = self._rows[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
-                return f"{u.name}  (you)" if u.name == self._me else u.name
-            created = _local(u.created_at) + (f" by {u.created_by}" if u.created_by else "")
-            return (u.name, u.role.value, state_text(u, self._now), _local(u.last_login), created)[col]
+                return self.tr("{name}  (you)").format(name=u.name) if u.name == self._me else u.name
+            created = _local(u.created_at) + (self.tr(" by {created_by}").format(created_by=u.created_by) if u.created_by else "")
+            return (u.name, u.role.value, translated_text(state_text(u, self._now)), _local(u.last_login), created)[col]
         if role == Qt.ItemDataRole.ForegroundRole and col == 2:
             if u.disabled:
                 return _GREY
@@ -89,7 +91,7 @@ class UserTableModel(QAbstractTableModel):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:  # noqa: N802
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
+            return self.tr(self.HEADERS[section])
         return None
 
 
@@ -100,7 +102,7 @@ class AccountsDialog(QDialog):
     def __init__(self, accounts: AccountService, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._accounts, self._session = accounts, session
-        self.setWindowTitle("Vigil - accounts")
+        self.setWindowTitle(self.tr("Vigil - accounts"))
         self.model = UserTableModel(session.user)
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -113,15 +115,15 @@ class AccountsDialog(QDialog):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
-        self.add_button = QPushButton("Add user…")
-        self.disable_button = QPushButton("Disable…")
-        self.enable_button = QPushButton("Enable")
-        self.password_button = QPushButton("Set password…")
+        self.add_button = QPushButton(self.tr("Add user…"))
+        self.disable_button = QPushButton(self.tr("Disable…"))
+        self.enable_button = QPushButton(self.tr("Enable"))
+        self.password_button = QPushButton(self.tr("Set password…"))
         self.add_button.clicked.connect(lambda *_: self.open_add())
         self.disable_button.clicked.connect(lambda *_: self.ask_disable())
         self.enable_button.clicked.connect(lambda *_: self.enable_selected())
         self.password_button.clicked.connect(lambda *_: self.open_password())
-        close = QPushButton("Close")
+        close = QPushButton(self.tr("Close"))
         close.clicked.connect(self.close)
         self.message = QLabel()  # refusals and mistakes
         self.message.setObjectName("InlineError")
@@ -135,7 +137,7 @@ class AccountsDialog(QDialog):
         bar.addWidget(close)
         layout = QVBoxLayout(self)
         layout.addWidget(
-            QLabel(f"Logged in as {session.user} ({session.role.value}). Every change is audited.")
+            QLabel(self.tr("Logged in as {user} ({value}). Every change is audited.").format(user=session.user, value=session.role.value))
         )
         layout.addWidget(self.table, 1)
         layout.addWidget(self.message)
@@ -180,7 +182,7 @@ class AccountsDialog(QDialog):
 
     def _fail(self, exc: UserError) -> None:
         self.status.clear()
-        self.message.setText(str(exc))
+        self.message.setText(error_text(exc))
 
     def _done(self, text: str, select: str = "") -> None:
         self.message.clear()
@@ -195,7 +197,7 @@ class AccountsDialog(QDialog):
 
         def add(name: str, role: Role, password: str) -> None:
             self._accounts.add_user(self._session, name, role, password)
-            self._done(f"Added {role.value} {name}.", select=name)
+            self._done(self.tr("Added {value} {name}.").format(value=role.value, name=name), select=name)
 
         return self._open(AddUserForm(add, self))
 
@@ -205,8 +207,8 @@ class AccountsDialog(QDialog):
         if name is None:
             return None
         dialog = QInputDialog(self)
-        dialog.setWindowTitle(f"Vigil - disable {name}")
-        dialog.setLabelText(f"Why is {name} disabled? (recorded in the audit log)")
+        dialog.setWindowTitle(self.tr("Vigil - disable {name}").format(name=name))
+        dialog.setLabelText(self.tr("Why is {name} disabled? (recorded in the audit log)").format(name=name))
         dialog.textValueSelected.connect(lambda text: self.disable(name, text))
         return self._open(dialog)
 
@@ -219,7 +221,7 @@ class AccountsDialog(QDialog):
         except UserError as exc:
             self._fail(exc)
             return False
-        self._done(f"Disabled {name}; it can no longer log in.")
+        self._done(self.tr("Disabled {name}; it can no longer log in.").format(name=name))
         return True
 
     def enable_selected(self) -> bool:
@@ -231,7 +233,7 @@ class AccountsDialog(QDialog):
         except UserError as exc:
             self._fail(exc)
             return False
-        self._done(f"Enabled {name}; it can log in again with its password.")
+        self._done(self.tr("Enabled {name}; it can log in again with its password.").format(name=name))
         return True
 
     def open_password(self) -> PasswordForm | None:
@@ -243,7 +245,7 @@ class AccountsDialog(QDialog):
 
         def change(new: str, old: str | None) -> None:
             self._accounts.change_password(self._session, name, new, old)
-            self._done(f"Password of {name} changed." + ("" if own else " Tell them the new one in person."))
+            self._done(self.tr("Password of {name} changed.").format(name=name) + ("" if own else self.tr(" Tell them the new one in person.")))
 
         return self._open(PasswordForm(name, own, change, self))
 

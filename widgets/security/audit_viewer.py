@@ -10,9 +10,11 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget
 
 from app.errors import UserError
+from app.i18n import QT_TRANSLATE_NOOP
 from app.security.session import Session
 from app.store.records import AuditRow
 from app.watchlist.service import AccountService
+from widgets.i18n import error_text
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -20,7 +22,7 @@ _Index = QModelIndex | QPersistentModelIndex
 class AuditTableModel(QAbstractTableModel):
     """Rows of the audit log (oldest first)."""
 
-    HEADERS = ("#", "Time", "User", "Action", "Target", "Details")
+    HEADERS = ("#", QT_TRANSLATE_NOOP("AuditTableModel", "Time"), QT_TRANSLATE_NOOP("AuditTableModel", "User"), QT_TRANSLATE_NOOP("AuditTableModel", "Action"), QT_TRANSLATE_NOOP("AuditTableModel", "Target"), QT_TRANSLATE_NOOP("AuditTableModel", "Details"))
 
     def __init__(self, rows: list[AuditRow] | None = None) -> None:
         super().__init__()
@@ -53,7 +55,7 @@ class AuditTableModel(QAbstractTableModel):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:  # noqa: N802
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
+            return self.tr(self.HEADERS[section])
         return None
 
 
@@ -69,9 +71,9 @@ class AuditViewer(QWidget):
         self.actor_edit = QLineEdit()
         self.actor_edit.setPlaceholderText("user")
         self.action_edit = QLineEdit()
-        self.action_edit.setPlaceholderText("action starts with, e.g. watchlist.")
-        self.refresh_button = QPushButton("Show")
-        self.verify_button = QPushButton("Verify chain")
+        self.action_edit.setPlaceholderText(self.tr("action starts with, e.g. watchlist."))
+        self.refresh_button = QPushButton(self.tr("Show"))
+        self.verify_button = QPushButton(self.tr("Verify chain"))
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.refresh_button.clicked.connect(self.refresh)
@@ -90,18 +92,18 @@ class AuditViewer(QWidget):
                 self._session, self.actor_edit.text().strip(), self.action_edit.text().strip()
             )
         except UserError as exc:
-            self.status.setText(str(exc))
+            self.status.setText(error_text(exc))
             return
         self.model.set_rows(rows)
-        self.status.setText(f"{len(rows)} entries")
+        self.status.setText(self.tr("{count} entries").format(count=len(rows)))
 
     def verify(self) -> None:
         try:
             verdict = self._accounts.verify_audit(self._session)
         except UserError as exc:
-            self.status.setText(str(exc))
+            self.status.setText(error_text(exc))
             return
         if verdict.ok:
-            self.status.setText(f"chain intact: {verdict.rows} rows; newest hash {verdict.head_hash[:16]}...")
+            self.status.setText(self.tr("chain intact: {rows} rows; newest hash {value}...").format(rows=verdict.rows, value=verdict.head_hash[:16]))
         else:
-            self.status.setText(f"CHAIN BROKEN at row {verdict.first_broken_seq}: {verdict.reason}")
+            self.status.setText(self.tr("CHAIN BROKEN at row {first_broken_seq}: {reason}").format(first_broken_seq=verdict.first_broken_seq, reason=verdict.reason))

@@ -29,6 +29,7 @@ from app.errors import UserError
 from app.security.session import Session
 from app.watchlist.records import DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS, EnrolRequest, Identity
 from app.watchlist.service import WatchlistService
+from widgets.i18n import error_text
 
 
 class FacePicker(QWidget):
@@ -100,37 +101,37 @@ class EnrolmentDialog(QDialog):
         self.identity: Identity | None = None
         self.chosen: list[tuple[str, np.ndarray, Detection]] = []
         self._pending: tuple[str, np.ndarray] | None = None
-        self.setWindowTitle(f"Enrol a person - site {site_id}")
+        self.setWindowTitle(self.tr("Enrol a person - site {site_id}").format(site_id=site_id))
         self.list_combo = QComboBox()
         for wl in service.watchlists(site_id):
-            self.list_combo.addItem(f"{wl.name} (threshold {wl.threshold:.2f})", wl.id)
+            self.list_combo.addItem(self.tr("{name} (threshold {threshold:.2f})").format(name=wl.name, threshold=wl.threshold), wl.id)
         self.label_edit = QLineEdit()
         self.reason_edit = QLineEdit()
-        self.reason_edit.setPlaceholderText("e.g. banned for theft on 3 May, incident 117")
+        self.reason_edit.setPlaceholderText(self.tr("e.g. banned for theft on 3 May, incident 117"))
         self.basis_edit = QLineEdit()
-        self.basis_edit.setPlaceholderText("e.g. site ban notice no. 12 / applicable law")
+        self.basis_edit.setPlaceholderText(self.tr("e.g. site ban notice no. 12 / applicable law"))
         self.expiry_spin = QSpinBox()
         self.expiry_spin.setRange(1, MAX_EXPIRY_DAYS)
         self.expiry_spin.setValue(DEFAULT_EXPIRY_DAYS)
-        self.expiry_spin.setSuffix(" days")
-        self.add_button = QPushButton("Add photo...")
+        self.expiry_spin.setSuffix(self.tr(" days"))
+        self.add_button = QPushButton(self.tr("Add photo..."))
         self.add_button.clicked.connect(self._on_add_button_clicked)
         self.photos = QListWidget()
         self.picker = FacePicker()
         self.picker.hide()
         self.picker.face_chosen.connect(self._on_picker_face_chosen)
-        self.message = QLabel("Only the face embeddings are kept, never the photos.")
+        self.message = QLabel(self.tr("Only the face embeddings are kept, never the photos."))
         self.message.setWordWrap(True)
-        self.enrol_button = QPushButton("Enrol")
+        self.enrol_button = QPushButton(self.tr("Enrol"))
         self.enrol_button.clicked.connect(self._on_enrol_button_clicked)
-        cancel = QPushButton("Cancel")
+        cancel = QPushButton(self.tr("Cancel"))
         cancel.clicked.connect(self.reject)
         form = QFormLayout()
-        form.addRow("Watchlist", self.list_combo)
-        form.addRow("Name / label", self.label_edit)
-        form.addRow("Reason", self.reason_edit)
-        form.addRow("Legal basis", self.basis_edit)
-        form.addRow("Expires after", self.expiry_spin)
+        form.addRow(self.tr("Watchlist"), self.list_combo)
+        form.addRow(self.tr("Name / label"), self.label_edit)
+        form.addRow(self.tr("Reason"), self.reason_edit)
+        form.addRow(self.tr("Legal basis"), self.basis_edit)
+        form.addRow(self.tr("Expires after"), self.expiry_spin)
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
         buttons.addStretch(1)
@@ -149,24 +150,24 @@ class EnrolmentDialog(QDialog):
         try:
             image, faces = self._service.find_faces(path)
         except UserError as exc:
-            self.message.setText(str(exc))
+            self.message.setText(error_text(exc))
             return 0
         name = Path(path).name
         if not faces:
-            self.message.setText(f"no face found in {name}; choose a sharper, frontal photo")
+            self.message.setText(self.tr("no face found in {name}; choose a sharper, frontal photo").format(name=name))
         elif len(faces) == 1:
             self._take(name, image, faces[0])
         else:
             self._pending = (name, image)
             self.picker.set_image(image, faces)
             self.picker.show()
-            self.message.setText(f"{name} shows {len(faces)} faces: click the person to enrol")
+            self.message.setText(self.tr("{name} shows {count} faces: click the person to enrol").format(name=name, count=len(faces)))
         return len(faces)
 
     def _take(self, name: str, image: np.ndarray, face: Detection) -> None:
         self.chosen.append((name, image, face))
-        self.photos.addItem(f"{name}: face {face.bbox.size:.0f} px")
-        self.message.setText(f"{len(self.chosen)} face(s) ready")
+        self.photos.addItem(self.tr("{name}: face {size:.0f} px").format(name=name, size=face.bbox.size))
+        self.message.setText(self.tr("{count} face(s) ready").format(count=len(self.chosen)))
 
     def _on_picker_face_chosen(self, index: int) -> None:
         if self._pending is None:
@@ -178,17 +179,17 @@ class EnrolmentDialog(QDialog):
 
     def _on_add_button_clicked(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(
-            self, "Photos of the person", "", "Images (*.jpg *.jpeg *.png *.webp *.bmp)"
+            self, self.tr("Photos of the person"), "", self.tr("Images (*.jpg *.jpeg *.png *.webp *.bmp)")
         )
         for p in paths:
             self.add_image(p)
 
     def _on_enrol_button_clicked(self) -> None:
         if self.list_combo.currentData() is None:
-            self.message.setText(f"site {self.site_id} has no watchlist yet; an admin must create one first")
+            self.message.setText(self.tr("site {site_id} has no watchlist yet; an admin must create one first").format(site_id=self.site_id))
             return
         if not self.chosen:
-            self.message.setText("add at least one photo with the person's face")
+            self.message.setText(self.tr("add at least one photo with the person's face"))
             return
         request = EnrolRequest(
             watchlist_id=int(self.list_combo.currentData()),
@@ -203,7 +204,7 @@ class EnrolmentDialog(QDialog):
                 self._session, request, [(img, f) for _, img, f in self.chosen]
             )
         except UserError as exc:
-            self.message.setText(str(exc))
+            self.message.setText(error_text(exc))
             return
         self.chosen.clear()  # the photos are not kept
         self.enrolled.emit(self.identity.id)

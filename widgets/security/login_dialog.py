@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from app.errors import UserError
 from app.security.session import Session
 from app.watchlist.service import AccountService
+from widgets.i18n import error_text
 
 
 class LoginDialog(QDialog):
@@ -28,7 +29,7 @@ class LoginDialog(QDialog):
         self._accounts = accounts
         self.session: Session | None = None
         self.first_start = not accounts.has_users()
-        self.setWindowTitle("Vigil - create the admin account" if self.first_start else "Vigil - log in")
+        self.setWindowTitle(self.tr("Vigil - create the admin account") if self.first_start else self.tr("Vigil - log in"))
         self.user_edit = QLineEdit(user or ("admin" if self.first_start else ""))
         self.password_edit = QLineEdit()
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
@@ -38,10 +39,10 @@ class LoginDialog(QDialog):
         self.error_label.setStyleSheet("color: #c62828")
         self.error_label.setWordWrap(True)
         form = QFormLayout()
-        form.addRow("User", self.user_edit)
-        form.addRow("Password", self.password_edit)
+        form.addRow(self.tr("User"), self.user_edit)
+        form.addRow(self.tr("Password"), self.password_edit)
         if self.first_start:
-            form.addRow("Repeat", self.repeat_edit)
+            form.addRow(self.tr("Repeat"), self.repeat_edit)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -50,7 +51,7 @@ class LoginDialog(QDialog):
         layout = QVBoxLayout(self)
         if self.first_start:
             layout.addWidget(
-                QLabel("First start: choose the administrator's name and password (8+ characters).")
+                QLabel(self.tr("First start: choose the administrator's name and password (8+ characters)."))
             )
         layout.addLayout(form)
         layout.addWidget(self.error_label)
@@ -62,12 +63,12 @@ class LoginDialog(QDialog):
         try:
             if self.first_start:
                 if password != self.repeat_edit.text():
-                    raise UserError("the two passwords differ")
+                    raise UserError(self.tr("the two passwords differ"))
                 self.session = self._accounts.create_first_admin(name, password)
             else:
                 self.session = self._accounts.login(name, password)
         except UserError as exc:
-            self.error_label.setText(str(exc))
+            self.error_label.setText(error_text(exc))
             self.password_edit.clear()
             self.repeat_edit.clear()
             self.password_edit.setFocus()

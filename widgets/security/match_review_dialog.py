@@ -13,6 +13,7 @@ from app.security.session import Session
 from app.watchlist.records import MatchView
 from app.watchlist.review import CONFIRMED, REJECTED
 from app.watchlist.service import WatchlistService
+from widgets.i18n import error_text
 
 
 class MatchReviewDialog(QDialog):
@@ -25,7 +26,7 @@ class MatchReviewDialog(QDialog):
         super().__init__(parent)
         self._service, self._session, self.event_id = service, session, event_id
         self.view: MatchView = service.view_match(session, event_id)
-        self.setWindowTitle(f"Watchlist match - event {event_id}")
+        self.setWindowTitle(self.tr("Watchlist match - event {event_id}").format(event_id=event_id))
         v = self.view
         self.face = QLabel()
         self.face.setFixedSize(160, 160)
@@ -36,13 +37,12 @@ class MatchReviewDialog(QDialog):
             self.face.setPixmap(pix.scaled(160, 160, Qt.AspectRatioMode.KeepAspectRatio))
         when = dt.datetime.fromtimestamp(v.at).strftime("%Y-%m-%d %H:%M:%S")
         self.info = QLabel(
-            f"<b>{v.identity_label}</b> on list <b>{v.watchlist_name}</b><br>camera {v.camera_id}, {when}<br>"
-            f"similarity {v.similarity:.2f}, margin {v.margin:.2f}"
+            self.tr("<b>{identity_label}</b> on list <b>{watchlist_name}</b><br>camera {camera_id}, {when}<br>similarity {similarity:.2f}, margin {margin:.2f}").format(identity_label=v.identity_label, watchlist_name=v.watchlist_name, camera_id=v.camera_id, when=when, similarity=v.similarity, margin=v.margin)
         )
         self.note_edit = QLineEdit()
-        self.note_edit.setPlaceholderText("note (optional)")
-        self.confirm_button = QPushButton("Confirmed")
-        self.reject_button = QPushButton("Not this person")
+        self.note_edit.setPlaceholderText(self.tr("note (optional)"))
+        self.confirm_button = QPushButton(self.tr("Confirmed"))
+        self.reject_button = QPushButton(self.tr("Not this person"))
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.confirm_button.clicked.connect(self._on_confirm_button_clicked)
@@ -65,7 +65,7 @@ class MatchReviewDialog(QDialog):
         self.confirm_button.setEnabled(not done)
         self.reject_button.setEnabled(not done)
         if done:
-            self.status.setText(f"reviewed: {self.view.review} by {self.view.reviewed_by}")
+            self.status.setText(self.tr("reviewed: {review} by {reviewed_by}").format(review=self.view.review, reviewed_by=self.view.reviewed_by))
 
     def _review(self, decision: str) -> None:
         try:
@@ -73,7 +73,7 @@ class MatchReviewDialog(QDialog):
                 self._session, self.event_id, decision, self.note_edit.text()
             )
         except UserError as exc:
-            self.status.setText(str(exc))
+            self.status.setText(error_text(exc))
             return
         self._show_review()
         self.accept()

@@ -1,0 +1,1 @@
+"""Developer and build tools run with ``python -m app.tools.<name>``."""
