@@ -2,6 +2,21 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en_US">
 <context>
+    <name></name>
+    <message>
+        <source>No zones: every face in the picture counts.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 exclusion zone(s)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>, counting zone set</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>AccountsDialog</name>
     <message>
         <source>Vigil - accounts</source>
@@ -239,6 +254,14 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>&amp;Zones…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Draw exclusion zones and a counting zone on a frame of this camera (Ctrl+Shift+Z)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Test connection</source>
         <translation type="unfinished"></translation>
     </message>
@@ -264,6 +287,10 @@
     </message>
     <message>
         <source>Analysis</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Zones</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1148,6 +1175,26 @@
 <context>
     <name>PlaybackTile</name>
     <message>
+        <source>overlay: stored</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>overlay: analysed now, no face found</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>overlay: analysed now</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>overlay: analysis unavailable ({why})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>overlay: analysing…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>No recording at {when}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1535,6 +1582,10 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Play from 10 s before</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Export ±10 s…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1676,6 +1727,18 @@
     </message>
     <message>
         <source>Database -</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Analysis restarted {0}×</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Last at {0}: {1}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Analysis: {0}</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2060,6 +2123,96 @@
     </message>
     <message>
         <source>Layout &apos;{name}&apos; saved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ZoneCanvas</name>
+    <message>
+        <source>Waiting for a frame from the camera…</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ZoneEditorDialog</name>
+    <message>
+        <source>Zones: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Exclusion zone (E)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Faces centred here are ignored: signs, posters, screens, staff desks.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Counting zone (C)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Only people seen inside it count for compliance; one per camera.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Delete zone (Del)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;New frame (F5)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Click to place points. Double-click or Enter closes the polygon; right-click or Backspace removes the last point; Esc drops it. Select a zone in the list and press Del to delete it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Keep zones</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Draw</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Zones of this camera</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reading a frame from the camera…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Select a zone in the list first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Close the polygon you are drawing (double-click or Enter) or drop it (Esc).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Frame from the camera, %1x%2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 point(s): double-click or Enter to close</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>exclusion</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>counting</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1. %2 · %3 pts · %4 %</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 % of the frame</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

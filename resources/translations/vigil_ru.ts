@@ -2,6 +2,21 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="ru_RU">
 <context>
+    <name></name>
+    <message>
+        <source>No zones: every face in the picture counts.</source>
+        <translation>Зон нет: учитывается каждое лицо в кадре.</translation>
+    </message>
+    <message>
+        <source>%1 exclusion zone(s)</source>
+        <translation>Зон исключения: %1</translation>
+    </message>
+    <message>
+        <source>, counting zone set</source>
+        <translation>, зона подсчёта задана</translation>
+    </message>
+</context>
+<context>
     <name>AccountsDialog</name>
     <message>
         <source>Vigil - accounts</source>
@@ -239,6 +254,14 @@
         <translation> анализов/с</translation>
     </message>
     <message>
+        <source>&amp;Zones…</source>
+        <translation>&amp;Зоны…</translation>
+    </message>
+    <message>
+        <source>Draw exclusion zones and a counting zone on a frame of this camera (Ctrl+Shift+Z)</source>
+        <translation>Нарисовать зоны исключения и зону подсчёта на кадре этой камеры (Ctrl+Shift+Z)</translation>
+    </message>
+    <message>
         <source>Test connection</source>
         <translation>Проверить подключение</translation>
     </message>
@@ -265,6 +288,10 @@
     <message>
         <source>Analysis</source>
         <translation>Анализ</translation>
+    </message>
+    <message>
+        <source>Zones</source>
+        <translation>Зоны</translation>
     </message>
     <message>
         <source>Give the camera a name operators will recognise.</source>
@@ -1148,6 +1175,26 @@
 <context>
     <name>PlaybackTile</name>
     <message>
+        <source>overlay: stored</source>
+        <translation>разметка: из архива</translation>
+    </message>
+    <message>
+        <source>overlay: analysed now, no face found</source>
+        <translation>разметка: анализ сейчас, лиц не найдено</translation>
+    </message>
+    <message>
+        <source>overlay: analysed now</source>
+        <translation>разметка: анализ сейчас</translation>
+    </message>
+    <message>
+        <source>overlay: analysis unavailable ({why})</source>
+        <translation>разметка: анализ недоступен ({why})</translation>
+    </message>
+    <message>
+        <source>overlay: analysing…</source>
+        <translation>разметка: анализ…</translation>
+    </message>
+    <message>
         <source>No recording at {when}</source>
         <translation>Нет записи на {when}</translation>
     </message>
@@ -1535,6 +1582,10 @@
         <translation>Показать камеру</translation>
     </message>
     <message>
+        <source>Play from 10 s before</source>
+        <translation>Воспроизвести за 10 с до события</translation>
+    </message>
+    <message>
         <source>Export ±10 s…</source>
         <translation>Экспорт ±10 с…</translation>
     </message>
@@ -1677,6 +1728,18 @@
     <message>
         <source>Database -</source>
         <translation>База -</translation>
+    </message>
+    <message>
+        <source>Analysis restarted {0}×</source>
+        <translation>Анализ перезапущен {0}×</translation>
+    </message>
+    <message>
+        <source>Last at {0}: {1}</source>
+        <translation>Последний раз в {0}: {1}</translation>
+    </message>
+    <message>
+        <source>Analysis: {0}</source>
+        <translation>Анализ: {0}</translation>
     </message>
 </context>
 <context>
@@ -2061,6 +2124,96 @@
     <message>
         <source>Layout &apos;{name}&apos; saved.</source>
         <translation>Раскладка «{name}» сохранена.</translation>
+    </message>
+</context>
+<context>
+    <name>ZoneCanvas</name>
+    <message>
+        <source>Waiting for a frame from the camera…</source>
+        <translation>Ожидание кадра с камеры…</translation>
+    </message>
+</context>
+<context>
+    <name>ZoneEditorDialog</name>
+    <message>
+        <source>Zones: %1</source>
+        <translation>Зоны: %1</translation>
+    </message>
+    <message>
+        <source>&amp;Exclusion zone (E)</source>
+        <translation>Зона &amp;исключения (E)</translation>
+    </message>
+    <message>
+        <source>Faces centred here are ignored: signs, posters, screens, staff desks.</source>
+        <translation>Лица с центром здесь не учитываются: вывески, плакаты, экраны, стойки персонала.</translation>
+    </message>
+    <message>
+        <source>&amp;Counting zone (C)</source>
+        <translation>Зона &amp;подсчёта (C)</translation>
+    </message>
+    <message>
+        <source>Only people seen inside it count for compliance; one per camera.</source>
+        <translation>Для соблюдения учитываются только люди, замеченные внутри неё; одна на камеру.</translation>
+    </message>
+    <message>
+        <source>&amp;Delete zone (Del)</source>
+        <translation>&amp;Удалить зону (Del)</translation>
+    </message>
+    <message>
+        <source>&amp;New frame (F5)</source>
+        <translation>&amp;Новый кадр (F5)</translation>
+    </message>
+    <message>
+        <source>Click to place points. Double-click or Enter closes the polygon; right-click or Backspace removes the last point; Esc drops it. Select a zone in the list and press Del to delete it.</source>
+        <translation>Щелчком ставьте точки. Двойной щелчок или Enter замыкает многоугольник; правый щелчок или Backspace удаляет последнюю точку; Esc отменяет его. Чтобы удалить зону, выберите её в списке и нажмите Del.</translation>
+    </message>
+    <message>
+        <source>Keep zones</source>
+        <translation>Сохранить зоны</translation>
+    </message>
+    <message>
+        <source>Draw</source>
+        <translation>Рисовать</translation>
+    </message>
+    <message>
+        <source>Zones of this camera</source>
+        <translation>Зоны этой камеры</translation>
+    </message>
+    <message>
+        <source>Reading a frame from the camera…</source>
+        <translation>Чтение кадра с камеры…</translation>
+    </message>
+    <message>
+        <source>Select a zone in the list first.</source>
+        <translation>Сначала выберите зону в списке.</translation>
+    </message>
+    <message>
+        <source>Close the polygon you are drawing (double-click or Enter) or drop it (Esc).</source>
+        <translation>Замкните рисуемый многоугольник (двойной щелчок или Enter) или отмените его (Esc).</translation>
+    </message>
+    <message>
+        <source>Frame from the camera, %1x%2</source>
+        <translation>Кадр с камеры, %1x%2</translation>
+    </message>
+    <message>
+        <source>%1 point(s): double-click or Enter to close</source>
+        <translation>Точек: %1; двойной щелчок или Enter замыкает</translation>
+    </message>
+    <message>
+        <source>exclusion</source>
+        <translation>исключение</translation>
+    </message>
+    <message>
+        <source>counting</source>
+        <translation>подсчёт</translation>
+    </message>
+    <message>
+        <source>%1. %2 · %3 pts · %4 %</source>
+        <translation>%1. %2 · точек: %3 · %4 %</translation>
+    </message>
+    <message>
+        <source>%1 % of the frame</source>
+        <translation>%1 % кадра</translation>
     </message>
 </context>
 <context>
