@@ -51,6 +51,7 @@ class Rollup:
         self.client = make_client(broker, client_id=client_id, clean_session=False, manual_ack=True)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_connect_fail = lambda c, u: self._status(
             f"roll-up: cannot reach {self.broker.display()}; retrying"
         )
@@ -77,7 +78,15 @@ class Rollup:
             self._status(self.refused)
             return
         self.refused = ""
+        # "connected" means subscribed: messages published between CONNACK and SUBACK of a first session
+        # would not reach us, so a caller that waits on it and then publishes must wait for the SUBACK.
         client.subscribe("vigil/+/#", qos=1)
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: Any, reasons: Any, props: Any) -> None:
+        if any(getattr(r, "is_failure", False) for r in reasons):
+            self.refused = f"MQTT {self.broker.display()}: subscription to vigil/+/# refused ({reasons})"
+            self._status(self.refused)
+            return
         self.connected.set()
         self._status(f"roll-up connected to {self.broker.display()}")
 
