@@ -19,12 +19,12 @@ from app import paths
 from app.domain import Event, EventKind
 from app.errors import UserError
 from app.security.roles import Permission
-from widgets.export_dialog import ExportDialog
+from widgets.export.export_dialog import ExportDialog
 from widgets.i18n import error_text, translate
-from widgets.session_gate import SessionGate, WindowServices
+from widgets.security.session_gate import SessionGate, WindowServices
 
 if TYPE_CHECKING:
-    from widgets.main_window import StationWindow
+    from widgets.shell.main_window import StationWindow
 
 log = logging.getLogger(__name__)
 EVENT_MARGIN_S = 10.0  # an event's export: this much before and after it

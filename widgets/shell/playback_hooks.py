@@ -25,7 +25,7 @@ from widgets.playback.dialogs import BookmarkDialog, LocksDialog
 from widgets.playback.view import EVENT_LEAD_S, PlaybackView
 
 if TYPE_CHECKING:
-    from widgets.main_window import StationWindow
+    from widgets.shell.main_window import StationWindow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

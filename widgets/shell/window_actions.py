@@ -8,14 +8,14 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QComboBox, QMenu, QToolBar
 
-from widgets.grid_layouts import LAYOUTS, QUICK_LAYOUTS
 from widgets.i18n import translate
-from widgets.language_menu import LanguageMenu
-from widgets.overlay import OverlayOptions
-from widgets.theme import icon
+from widgets.shell.language_menu import LanguageMenu
+from widgets.shell.theme import icon
+from widgets.wall.grid_layouts import LAYOUTS, QUICK_LAYOUTS
+from widgets.wall.overlay import OverlayOptions
 
 if TYPE_CHECKING:
-    from widgets.main_window import StationWindow
+    from widgets.shell.main_window import StationWindow
 
 
 class WindowActions:
