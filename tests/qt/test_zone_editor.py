@@ -141,7 +141,7 @@ def test_a_face_outside_the_counting_zone_is_drawn_dashed_and_labelled(qtbot) ->
     from PySide6.QtGui import QColor, QImage, QPainter
 
     from app.domain import BBox, Face, FrameResult
-    from widgets.wall.overlay import NOT_COUNTED, OverlayOptions, _face_text, draw_faces
+    from widgets.paint.overlay import NOT_COUNTED, OverlayOptions, _face_text, draw_faces
 
     inside, outside = (
         Face(BBox(10, 10, 60, 60), 0.9, track_id=1),

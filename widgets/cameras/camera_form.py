@@ -27,7 +27,7 @@ from app.zones import Zone
 from widgets.cameras.connection_probe import ConnectionTester, ProbeResult
 from widgets.cameras.source_field import SourceField, check_source
 from widgets.cameras.zone_editor import ZoneEditorDialog, zone_summary
-from widgets.wall.frame_image import _as_bgr
+from widgets.paint.frame_image import _as_bgr
 
 PREVIEW_W, PREVIEW_H = 320, 180
 

@@ -28,10 +28,10 @@ from app.playback.clock import SPEEDS, SyncClock, next_speed
 from app.playback.lookup import EventMark, RecordingLookup
 from app.playback.query import TimelineData, TimelineQueries
 from app.playback.source import PlaybackSource
+from widgets.paint.overlay import OverlayOptions
 from widgets.playback.keys import KEYS, key_action
 from widgets.playback.tile import PlaybackTile
 from widgets.playback.timebar import TimeBar
-from widgets.wall.overlay import OverlayOptions
 
 EVENT_LEAD_S = 10.0  # an event opens this long before it
 REFRESH_MS = 33

@@ -9,10 +9,10 @@ from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QComboBox, QMenu, QToolBar
 
 from widgets.i18n import translate
+from widgets.paint.overlay import OverlayOptions
 from widgets.shell.language_menu import LanguageMenu
 from widgets.shell.theme import icon
 from widgets.wall.grid_layouts import LAYOUTS, QUICK_LAYOUTS
-from widgets.wall.overlay import OverlayOptions
 
 if TYPE_CHECKING:
     from widgets.shell.main_window import StationWindow

@@ -17,8 +17,8 @@ from app.domain import Frame, FrameResult, Health
 from app.i18n import QT_TRANSLATE_NOOP
 from app.station_api import CameraFeed
 from widgets.i18n import number, translate
-from widgets.wall.frame_image import BorrowedImage
-from widgets.wall.overlay import OverlayOptions, draw_faces, fit_rect, result_applies
+from widgets.paint.frame_image import BorrowedImage
+from widgets.paint.overlay import OverlayOptions, draw_faces, fit_rect, result_applies
 
 CAMERA_MIME = "application/x-vigil-camera-id"
 
