@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, Signal
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QTabWidget, QVBoxLayout, QWidget
 
 from app.config import StationConfig
 from app.domain import CameraStatus, Event, EventKind, Health
@@ -34,6 +34,7 @@ from widgets.shell.role_actions import RoleActions
 from widgets.shell.station_bridge import StationBridge
 from widgets.shell.status_bar import StationStatusBar
 from widgets.shell.window_actions import WindowActions
+from widgets.shell.window_parts import StationWindowParts
 from widgets.wall.camera_grid import CameraGrid
 from widgets.wall.camera_list import CameraList
 from widgets.wall.display_clock import DisplayClock
@@ -46,7 +47,7 @@ SaveConfig = Callable[[StationConfig], None]
 Acknowledge = Callable[[Event], None]
 
 
-class StationWindow(QMainWindow):
+class StationWindow(StationWindowParts):
     """The video wall with its camera list, live events and status bar."""
 
     config_applied = Signal(object)  # (StationConfig | Exception), from the apply thread (queued)
@@ -110,8 +111,8 @@ class StationWindow(QMainWindow):
         self.status = StationStatusBar(station)
         self.setStatusBar(self.status)
         self.status.analysis_notice.connect(self.notices.notify)
-        self.actions_ = WindowActions(self)
-        self.playback = PlaybackHooks(self)  # the Playback tab, Ctrl+P
+        self.actions_: WindowActions = WindowActions(self)
+        self.playback: PlaybackHooks = PlaybackHooks(self)  # the Playback tab, Ctrl+P
         self.gate: SessionGate | None = None
         self.roles: RoleActions | None = None
         self._reader: StoreReader | None = None

@@ -15,13 +15,13 @@ from widgets.shell.theme import icon
 from widgets.wall.grid_layouts import LAYOUTS, QUICK_LAYOUTS
 
 if TYPE_CHECKING:
-    from widgets.shell.main_window import StationWindow
+    from widgets.shell.window_parts import StationWindowParts
 
 
 class WindowActions:
     """Builds the menus and toolbar of ``window`` and owns the small state they toggle."""
 
-    def __init__(self, window: StationWindow) -> None:
+    def __init__(self, window: StationWindowParts) -> None:
         self.w = window
         self._hidden_for_full_screen: list = []
         bar = window.menuBar()
