@@ -141,7 +141,7 @@ def _gui_bench(args: argparse.Namespace) -> int:
     import tempfile
 
     from app.analysis.bench import bench_station
-    from widgets.bench_gui import run_gui_bench
+    from widgets.shell.bench_gui import run_gui_bench
 
     opts = BenchOptions(
         streams=args.streams,

@@ -128,9 +128,9 @@ def main(args: argparse.Namespace) -> int:
         from PySide6.QtWidgets import QApplication
 
         from widgets.i18n import install_language, translate
-        from widgets.language_menu import SETTING as LANGUAGE_SETTING
-        from widgets.main_window import StationWindow
-        from widgets.theme import apply_theme
+        from widgets.shell.language_menu import SETTING as LANGUAGE_SETTING
+        from widgets.shell.main_window import StationWindow
+        from widgets.shell.theme import apply_theme
     except ImportError as exc:
         raise UserError(f"the window needs PySide6 ({exc}); use 'vigil run --headless' without it") from exc
 
@@ -162,7 +162,7 @@ def main(args: argparse.Namespace) -> int:
         )
         windows.append(window)
         window.show()
-        from widgets.tray import StationTray
+        from widgets.shell.tray import StationTray
 
         tray = StationTray(window)  # noqa: F841 (kept alive for the session)
         assert window.gate is not None
@@ -226,7 +226,7 @@ def make_services(station: Any, config: StationConfig) -> Any:
     from app.security.db import WriterRunner
     from app.watchlist.faces import make_child_enrolment_detector
     from app.watchlist.service import AccountService, WatchlistService
-    from widgets.session_gate import WindowServices
+    from widgets.security.session_gate import WindowServices
 
     runner = WriterRunner(station.writer)
     model = config.analysis.embedding_model

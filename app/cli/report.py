@@ -110,7 +110,7 @@ def _pdf_writer() -> Any:
     if QGuiApplication.instance() is None:
         _pdf_writer.app = QGuiApplication(["vigil", "-platform", "offscreen"])  # type: ignore[attr-defined]
     # the one place the CLI reaches into widgets/: Qt's painter code lives there, loaded only for PDF
-    from widgets.report_pdf import write_pdf
+    from widgets.compliance.report_pdf import write_pdf
 
     return write_pdf
 

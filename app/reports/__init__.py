@@ -1,5 +1,5 @@
 """Compliance reports (``vigil report`` and the window's Report button): CSV here, PDF in
-``widgets/report_pdf.py`` (Qt's PDF writer), both written atomically.
+``widgets/compliance/report_pdf.py`` (Qt's PDF writer), both written atomically.
 
 ``run_report(db_path, request, progress, pdf_writer)`` checks the request, builds one ``SiteReport`` per
 site and writes the file; ``progress(fraction, message)`` is called as it goes.
@@ -64,7 +64,7 @@ def run_report(
     """Check, build and write one report file (``UserError`` on bad input; no partial file ever)."""
     report = progress or (lambda f, m: None)
     if request.fmt == "pdf" and pdf_writer is None:
-        raise ValueError("a PDF report needs a pdf_writer (widgets.report_pdf.write_pdf)")
+        raise ValueError("a PDF report needs a pdf_writer (widgets.compliance.report_pdf.write_pdf)")
     with ComplianceReader(db_path) as reader:
         reports = build_reports(reader, request, report)
 

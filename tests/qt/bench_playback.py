@@ -26,7 +26,7 @@ from app.playback.lookup import RecordingLookup
 from app.playback.source import PlaybackSource, wait_for_frame
 from app.store.db import open_db
 from widgets.playback.view import PlaybackView
-from widgets.theme import apply_theme
+from widgets.shell.theme import apply_theme
 
 T0 = 1772370000.0
 

@@ -8,8 +8,8 @@ import sys
 from PySide6.QtWidgets import QApplication
 
 from tests.qt.scripted_station import SyntheticStation
-from widgets.bench_gui import run_gui_bench
-from widgets.theme import apply_theme
+from widgets.shell.bench_gui import run_gui_bench
+from widgets.shell.theme import apply_theme
 
 if __name__ == "__main__":
     app = QApplication(sys.argv[:1])

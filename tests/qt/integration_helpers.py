@@ -16,8 +16,8 @@ from app.config import SiteConfig, StationConfig, camera_from_source
 from app.security import Role, add_user, authenticate, create_first_admin
 from app.security.session import Session
 from app.store import open_db
-from widgets.main_window import StationWindow
-from widgets.session_gate import WindowServices
+from widgets.security.session_gate import WindowServices
+from widgets.shell.main_window import StationWindow
 
 PW = "correct horse battery"
 USERS = {"boss": Role.ADMIN, "sue": Role.SUPERVISOR, "otto": Role.OPERATOR}

@@ -22,8 +22,8 @@ from app.clips.index import Segment, add_segment, probe_video
 from app.store import bookmarks as bm
 from app.store.db import open_db
 from tests.qt.scripted_station import ScriptedStation, make_config
-from widgets.main_window import StationWindow
-from widgets.theme import apply_theme
+from widgets.shell.main_window import StationWindow
+from widgets.shell.theme import apply_theme
 
 T0 = time.time() - 3600.0  # an hour ago, so the clock and the bar read like today's incident
 

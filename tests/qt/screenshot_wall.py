@@ -21,8 +21,8 @@ if __name__ == "__main__":
     from PySide6.QtWidgets import QApplication
 
     from tests.qt.video_station import VideoStation
-    from widgets.main_window import StationWindow
-    from widgets.theme import apply_theme
+    from widgets.shell.main_window import StationWindow
+    from widgets.shell.theme import apply_theme
 
     app = QApplication(sys.argv[:1])
     apply_theme(app)

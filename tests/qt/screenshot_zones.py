@@ -12,8 +12,8 @@ if __name__ == "__main__":
 
     from app.config import CameraConfig, SiteConfig, StationConfig
     from app.zones import Zone, ZoneKind
-    from widgets.camera_manager import CameraManagerDialog
-    from widgets.theme import apply_theme
+    from widgets.cameras.camera_manager import CameraManagerDialog
+    from widgets.shell.theme import apply_theme
 
     out, clip = Path(sys.argv[1]), sys.argv[2]
     app = QApplication(sys.argv[:1])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.qt.scripted_station import SyntheticStation
-from widgets.bench_gui import run_gui_bench
+from widgets.shell.bench_gui import run_gui_bench
 
 
 def test_gui_bench_reports_stalls_and_tile_rates(qapp) -> None:

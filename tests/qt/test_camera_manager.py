@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel, QLineEdit, QLi
 
 from app.config import CameraConfig, SiteConfig, StationConfig
 from tests.media import make_clip
-from widgets.camera_manager import CameraManagerDialog
+from widgets.cameras.camera_manager import CameraManagerDialog
 
 SECRET = "s3cr3tPa55"
 

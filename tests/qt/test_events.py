@@ -12,8 +12,8 @@ from PySide6.QtGui import QPixmap
 
 from app.domain import Event, EventKind
 from tests.qt.scripted_station import make_config
-from widgets.event_model import AckRole, EventFilterModel, EventTableModel
-from widgets.event_panel import EventPanel
+from widgets.events.event_model import AckRole, EventFilterModel, EventTableModel
+from widgets.events.event_panel import EventPanel
 
 
 def _event(

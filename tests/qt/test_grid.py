@@ -7,9 +7,9 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt
 from PySide6.QtGui import QDropEvent
 
 from tests.qt.scripted_station import ScriptedStation, make_config
-from widgets.camera_grid import CameraGrid
-from widgets.camera_tile import CAMERA_MIME
-from widgets.grid_layouts import LAYOUTS, LayoutStore
+from widgets.wall.camera_grid import CameraGrid
+from widgets.wall.camera_tile import CAMERA_MIME
+from widgets.wall.grid_layouts import LAYOUTS, LayoutStore
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from app.domain import Event, EventKind
 from app.store import StoreReader
 from tests.integration.test_clips_support import make_h264, needs_ffmpeg, record_file
 from tests.qt.integration_helpers import make_accounts, running_window
-from widgets.export_dialog import ExportDialog
+from widgets.export.export_dialog import ExportDialog
 
 pytestmark = needs_ffmpeg
 

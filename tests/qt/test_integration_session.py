@@ -16,8 +16,8 @@ from app.security import Role
 from app.store import StoreReader
 from tests.media import make_clip
 from tests.qt.integration_helpers import PW, make_accounts, running_window
-from widgets.main_window import StationWindow
 from widgets.security import LoginDialog
+from widgets.shell.main_window import StationWindow
 
 
 def _visible_window() -> StationWindow | None:

@@ -15,8 +15,8 @@ from app.domain import Event, EventKind
 from app.i18n import choose_language
 from tests.qt.scripted_station import ScriptedStation, make_config
 from widgets.i18n import current_language, install_language, local_strftime
-from widgets.language_menu import SETTING
-from widgets.main_window import StationWindow
+from widgets.shell.language_menu import SETTING
+from widgets.shell.main_window import StationWindow
 
 
 @pytest.fixture(autouse=True)

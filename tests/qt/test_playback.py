@@ -18,9 +18,9 @@ from app.playback.source import SourceState
 from app.store.db import open_db
 from tests.playback_media import frame_number, needs_ffmpeg, record_camera
 from tests.qt.scripted_station import ScriptedStation, make_config
-from widgets.main_window import StationWindow
 from widgets.playback.timebar import COVERED, GAP
 from widgets.playback.view import PlaybackView
+from widgets.shell.main_window import StationWindow
 
 pytestmark = needs_ffmpeg
 FPS = 15

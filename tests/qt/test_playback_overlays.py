@@ -17,8 +17,8 @@ from app.playback.overlays import OverlaySource
 from app.store.db import open_db
 from tests.playback_media import SHARED_VIDEO, needs_ffmpeg, record_clip
 from tests.qt.scripted_station import ScriptedStation, make_config
-from widgets.main_window import StationWindow
-from widgets.overlay import VERDICT_COLOURS, face_state, fit_rect
+from widgets.paint.overlay import VERDICT_COLOURS, face_state, fit_rect
+from widgets.shell.main_window import StationWindow
 
 CLIP = SHARED_VIDEO / "man_no_mask_360p.mp4"
 pytestmark = [

@@ -9,7 +9,7 @@ from PySide6.QtCore import QSettings
 
 from app.analysis.healing import HealthBoard
 from tests.qt.scripted_station import ScriptedStation, make_config
-from widgets.main_window import StationWindow
+from widgets.shell.main_window import StationWindow
 
 
 def test_analysis_restart_shows_in_status_bar_and_notice_strip(qtbot, tmp_path: Path) -> None:

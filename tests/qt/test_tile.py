@@ -10,8 +10,8 @@ from PySide6.QtGui import QColor, QImage, QPainter
 
 from app.domain import Health, MaskState
 from tests.qt.scripted_station import ScriptedStation, face, grey_frame, make_config
-from widgets.camera_tile import CameraTile
-from widgets.overlay import OverlayOptions
+from widgets.paint.overlay import OverlayOptions
+from widgets.wall.camera_tile import CameraTile
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor, QImage
 from app.store.buckets import MINUTE
 from app.store.compliance import COUNT_COLUMNS
 from app.store.compliance_query import ComplianceSeries
-from widgets.timeline import PALETTE, TARGET_COLOUR, TimelinePlot, ZoneDateAxis
+from widgets.compliance.timeline import PALETTE, TARGET_COLOUR, TimelinePlot, ZoneDateAxis
 
 BERLIN = ZoneInfo("Europe/Berlin")
 T0 = datetime(2026, 3, 10, 10, 0, tzinfo=BERLIN).timestamp()

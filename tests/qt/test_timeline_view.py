@@ -15,8 +15,8 @@ from app.domain import MaskState
 from app.reports import ReportRequest
 from app.store import StoreWriter, TrackUpdate
 from tests.compliance_data import BERLIN, scripted_store
-from widgets.compliance_report import ReportJob
-from widgets.compliance_view import ComplianceView
+from widgets.compliance.compliance_report import ReportJob
+from widgets.compliance.compliance_view import ComplianceView
 
 DAY = date(2026, 3, 24)
 NOW = datetime(2026, 3, 24, 15, 30, tzinfo=BERLIN).timestamp()
@@ -145,7 +145,7 @@ def test_a_percent_from_fewer_than_ten_decided_people_is_marked() -> None:
     import numpy as np
 
     from app.store.compliance_query import ComplianceSeries
-    from widgets.compliance_view import series_basis
+    from widgets.compliance.compliance_view import series_basis
 
     # people, masked, unmasked, incorrect, uncertain, unknown, live_s: 11 people, 8 decided (5 masked)
     counts = np.array([[11, 5, 2, 1, 3, 0, 60.0]])

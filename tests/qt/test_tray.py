@@ -1,6 +1,6 @@
 from PySide6.QtWidgets import QMainWindow
 
-from widgets.tray import StationTray
+from widgets.shell.tray import StationTray
 
 
 def test_hide_to_tray_is_in_the_view_menu_and_only_hides_where_a_tray_exists(qtbot):

@@ -18,7 +18,7 @@ from app.domain import CameraStatus, Event, EventKind, Health
 from tests.media import make_clip
 from tests.qt.scripted_station import ScriptedStation, grey_frame, make_config
 from tests.qt.test_camera_manager import all_texts
-from widgets.main_window import StationWindow
+from widgets.shell.main_window import StationWindow
 
 SECRET = "Hunter2pass"
 

@@ -15,8 +15,8 @@ from PySide6.QtCore import Qt
 from app.config import CameraConfig, SiteConfig, StationConfig, load_config, save_config
 from app.zones import ZoneKind
 from tests.media import make_clip
-from widgets.camera_manager import CameraManagerDialog
-from widgets.zone_editor import ZoneEditorDialog
+from widgets.cameras.camera_manager import CameraManagerDialog
+from widgets.cameras.zone_editor import ZoneEditorDialog
 
 REPO = Path(__file__).resolve().parents[2]
 OFFICE = "cctv_office_fisheye_360p.mp4"
@@ -141,7 +141,7 @@ def test_a_face_outside_the_counting_zone_is_drawn_dashed_and_labelled(qtbot) ->
     from PySide6.QtGui import QColor, QImage, QPainter
 
     from app.domain import BBox, Face, FrameResult
-    from widgets.overlay import NOT_COUNTED, OverlayOptions, _face_text, draw_faces
+    from widgets.paint.overlay import NOT_COUNTED, OverlayOptions, _face_text, draw_faces
 
     inside, outside = (
         Face(BBox(10, 10, 60, 60), 0.9, track_id=1),

@@ -17,7 +17,7 @@ from app.playback.decoder import DecodedFrame
 from app.playback.lookup import EventMark
 from app.playback.overlays import OverlaySource, analysis_applies, boxes_at, overlay_source
 from app.playback.source import PlaybackSource, SourceState
-from widgets.overlay import VERDICT_COLOURS, OverlayOptions, draw_faces, fit_rect
+from widgets.paint.overlay import VERDICT_COLOURS, OverlayOptions, draw_faces, fit_rect
 
 KIND_STATE = {
     "no_mask": MaskState.NO_MASK,

@@ -28,7 +28,7 @@ from app.playback.clock import SPEEDS, SyncClock, next_speed
 from app.playback.lookup import EventMark, RecordingLookup
 from app.playback.query import TimelineData, TimelineQueries
 from app.playback.source import PlaybackSource
-from widgets.overlay import OverlayOptions
+from widgets.paint.overlay import OverlayOptions
 from widgets.playback.keys import KEYS, key_action
 from widgets.playback.tile import PlaybackTile
 from widgets.playback.timebar import TimeBar

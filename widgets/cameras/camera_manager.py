@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import CameraConfig, SiteConfig, StationConfig
-from widgets.camera_form import CameraForm, slug
+from widgets.cameras.camera_form import CameraForm, slug
 
 
 class CameraManagerDialog(QDialog):

@@ -32,8 +32,8 @@ from app.config import StationConfig
 from app.errors import UserError
 from app.reports import ReportRequest, ReportResult, run_report
 from app.store.compliance_query import SiteInfo
+from widgets.compliance.report_pdf import write_pdf
 from widgets.i18n import csv_header, error_text
-from widgets.report_pdf import write_pdf
 
 log = logging.getLogger(__name__)
 

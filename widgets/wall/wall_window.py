@@ -7,8 +7,8 @@ from PySide6.QtGui import QKeySequence, QScreen, QShortcut
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from app.station_api import Station
-from widgets.camera_grid import CameraGrid
-from widgets.grid_layouts import QUICK_LAYOUTS
+from widgets.wall.camera_grid import CameraGrid
+from widgets.wall.grid_layouts import QUICK_LAYOUTS
 
 
 class WallWindow(QWidget):

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, Signal
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QTabWidget, QVBoxLayout, QWidget
 
 from app.config import StationConfig
 from app.domain import CameraStatus, Event, EventKind, Health
@@ -20,25 +20,26 @@ from app.security.session import Session
 from app.station_api import Station
 from app.store.queries import StoreReader
 from app.watchlist.lists import watchlist_sound
-from widgets.alerts import AlertSettings, AlertSound
-from widgets.camera_grid import CameraGrid
-from widgets.camera_list import CameraList
-from widgets.camera_manager import CameraManagerDialog
-from widgets.compliance_tab import ComplianceTab
-from widgets.display_clock import DisplayClock
-from widgets.event_model import EventTableModel
-from widgets.event_panel import EventPanel
-from widgets.grid_layouts import LayoutStore
+from widgets.cameras.camera_manager import CameraManagerDialog
+from widgets.compliance.compliance_tab import ComplianceTab
+from widgets.events.alerts import AlertSettings, AlertSound
+from widgets.events.event_model import EventTableModel
+from widgets.events.event_panel import EventPanel
+from widgets.events.stored_events import EventPreloader, stored_event_id
 from widgets.i18n import error_text
-from widgets.notices import NoticeStrip
-from widgets.playback.hooks import PlaybackHooks
-from widgets.role_actions import RoleActions
-from widgets.session_gate import LockBanner, SessionGate, WindowServices
-from widgets.station_bridge import StationBridge
-from widgets.status_bar import StationStatusBar
-from widgets.stored_events import EventPreloader, stored_event_id
-from widgets.wall_window import WallWindow
-from widgets.window_actions import WindowActions
+from widgets.security.session_gate import LockBanner, SessionGate, WindowServices
+from widgets.shell.notices import NoticeStrip
+from widgets.shell.playback_hooks import PlaybackHooks
+from widgets.shell.role_actions import RoleActions
+from widgets.shell.station_bridge import StationBridge
+from widgets.shell.status_bar import StationStatusBar
+from widgets.shell.window_actions import WindowActions
+from widgets.shell.window_parts import StationWindowParts
+from widgets.wall.camera_grid import CameraGrid
+from widgets.wall.camera_list import CameraList
+from widgets.wall.display_clock import DisplayClock
+from widgets.wall.grid_layouts import LayoutStore
+from widgets.wall.wall_window import WallWindow
 
 log = logging.getLogger(__name__)
 UNMASKED = frozenset({EventKind.NO_MASK, EventKind.INCORRECT_MASK})
@@ -46,7 +47,7 @@ SaveConfig = Callable[[StationConfig], None]
 Acknowledge = Callable[[Event], None]
 
 
-class StationWindow(QMainWindow):
+class StationWindow(StationWindowParts):
     """The video wall with its camera list, live events and status bar."""
 
     config_applied = Signal(object)  # (StationConfig | Exception), from the apply thread (queued)
@@ -110,8 +111,8 @@ class StationWindow(QMainWindow):
         self.status = StationStatusBar(station)
         self.setStatusBar(self.status)
         self.status.analysis_notice.connect(self.notices.notify)
-        self.actions_ = WindowActions(self)
-        self.playback = PlaybackHooks(self)  # the Playback tab, Ctrl+P
+        self.actions_: WindowActions = WindowActions(self)
+        self.playback: PlaybackHooks = PlaybackHooks(self)  # the Playback tab, Ctrl+P
         self.gate: SessionGate | None = None
         self.roles: RoleActions | None = None
         self._reader: StoreReader | None = None

@@ -19,12 +19,12 @@ from app import paths
 from app.domain import Event, EventKind
 from app.errors import UserError
 from app.security.roles import Permission
-from widgets.export_dialog import ExportDialog
+from widgets.export.export_dialog import ExportDialog
 from widgets.i18n import error_text, translate
-from widgets.session_gate import SessionGate, WindowServices
+from widgets.security.session_gate import SessionGate, WindowServices
 
 if TYPE_CHECKING:
-    from widgets.main_window import StationWindow
+    from widgets.shell.window_parts import StationWindowParts
 
 log = logging.getLogger(__name__)
 EVENT_MARGIN_S = 10.0  # an event's export: this much before and after it
@@ -38,7 +38,7 @@ PERSON_EVENTS = (
 class RoleActions:
     """Builds the role-dependent actions of ``window`` and runs them (``services`` from app/cli/gui.py)."""
 
-    def __init__(self, window: StationWindow, gate: SessionGate, services: WindowServices) -> None:
+    def __init__(self, window: StationWindowParts, gate: SessionGate, services: WindowServices) -> None:
         self.w, self.gate, self.services = window, gate, services
         self.dialogs: list[QWidget] = []  # open non-modal dialogs (kept referenced)
         self.export_dialog: ExportDialog | None = None

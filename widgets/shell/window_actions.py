@@ -8,20 +8,20 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QComboBox, QMenu, QToolBar
 
-from widgets.grid_layouts import LAYOUTS, QUICK_LAYOUTS
 from widgets.i18n import translate
-from widgets.language_menu import LanguageMenu
-from widgets.overlay import OverlayOptions
-from widgets.theme import icon
+from widgets.paint.overlay import OverlayOptions
+from widgets.shell.language_menu import LanguageMenu
+from widgets.shell.theme import icon
+from widgets.wall.grid_layouts import LAYOUTS, QUICK_LAYOUTS
 
 if TYPE_CHECKING:
-    from widgets.main_window import StationWindow
+    from widgets.shell.window_parts import StationWindowParts
 
 
 class WindowActions:
     """Builds the menus and toolbar of ``window`` and owns the small state they toggle."""
 
-    def __init__(self, window: StationWindow) -> None:
+    def __init__(self, window: StationWindowParts) -> None:
         self.w = window
         self._hidden_for_full_screen: list = []
         bar = window.menuBar()

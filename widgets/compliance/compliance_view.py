@@ -35,10 +35,10 @@ from app.reports.basis import compliance_text
 from app.reports.model import site_zone
 from app.store.buckets import preset_range, station_zone, timeline_bucket
 from app.store.compliance_query import ComplianceReader, ComplianceSeries, SiteInfo
-from widgets.compliance_query import QueryRunner, SeriesSpec, TimelineQuery, TimelineResult
-from widgets.event_model import KIND_TEXT
+from widgets.compliance.compliance_query import QueryRunner, SeriesSpec, TimelineQuery, TimelineResult
+from widgets.compliance.timeline import TimelinePlot
+from widgets.events.event_model import KIND_TEXT
 from widgets.i18n import error_text, translate
-from widgets.timeline import TimelinePlot
 
 log = logging.getLogger(__name__)
 
@@ -331,7 +331,7 @@ class ComplianceView(QWidget):
         self.events.resizeColumnsToContents()
 
     def _on_report_button_clicked(self) -> None:
-        from widgets.compliance_report import ReportDialog
+        from widgets.compliance.compliance_report import ReportDialog
 
         start, end = self._query and (self._query.start, self._query.end) or self.current_range()
         dialog = ReportDialog(self.db_path, self._sites, (start, end), self.config, self)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 from app.config import StationConfig
 from app.domain import Event, EventKind
 from app.i18n import QT_TRANSLATE_NOOP
-from widgets.event_model import ALERT_KINDS, KIND_TEXT, THUMB_PX, EventFilterModel, EventTableModel
+from widgets.events.event_model import ALERT_KINDS, KIND_TEXT, THUMB_PX, EventFilterModel, EventTableModel
 from widgets.i18n import language_state, translate
 
 SITE_COLUMN = EventTableModel.COLUMNS.index("Site")

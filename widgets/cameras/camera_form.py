@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
 
 from app.config import CameraConfig, SiteConfig
 from app.zones import Zone
-from widgets.connection_probe import ConnectionTester, ProbeResult
-from widgets.frame_image import _as_bgr
-from widgets.source_field import SourceField, check_source
-from widgets.zone_editor import ZoneEditorDialog, zone_summary
+from widgets.cameras.connection_probe import ConnectionTester, ProbeResult
+from widgets.cameras.source_field import SourceField, check_source
+from widgets.cameras.zone_editor import ZoneEditorDialog, zone_summary
+from widgets.paint.frame_image import _as_bgr
 
 PREVIEW_W, PREVIEW_H = 320, 180
 

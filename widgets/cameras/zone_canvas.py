@@ -22,8 +22,8 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.zones import MAX_POINTS, MIN_POINTS, Point, Zone, ZoneKind
-from widgets.frame_image import _as_bgr
-from widgets.overlay import fit_rect
+from widgets.paint.frame_image import _as_bgr
+from widgets.paint.overlay import fit_rect
 
 ZONE_COLOURS = {ZoneKind.EXCLUDE: QColor(255, 80, 80), ZoneKind.COUNT: QColor(48, 209, 88)}
 DRAFT_COLOUR = QColor(255, 214, 10)

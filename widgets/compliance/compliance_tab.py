@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from app.config import StationConfig
 from app.domain import Event, EventKind
-from widgets.compliance_view import ComplianceView
+from widgets.compliance.compliance_view import ComplianceView
 
 
 class ComplianceTab(QWidget):

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, Q
 
 from app.domain import Health
 from app.station_api import Station
-from widgets.camera_tile import CAMERA_MIME
+from widgets.wall.camera_tile import CAMERA_MIME
 
 HEALTH_COLOUR = {
     Health.LIVE: QColor(63, 185, 80),

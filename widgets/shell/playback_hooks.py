@@ -25,7 +25,7 @@ from widgets.playback.dialogs import BookmarkDialog, LocksDialog
 from widgets.playback.view import EVENT_LEAD_S, PlaybackView
 
 if TYPE_CHECKING:
-    from widgets.main_window import StationWindow
+    from widgets.shell.window_parts import StationWindowParts
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -34,7 +34,7 @@ T = TypeVar("T")
 class PlaybackHooks(QObject):
     """Owns the window's PlaybackView (created with the window, sources started only when opened)."""
 
-    def __init__(self, window: StationWindow) -> None:
+    def __init__(self, window: StationWindowParts) -> None:
         super().__init__(window)
         self.w = window
         station = window.station

@@ -20,7 +20,7 @@ def run_gui_bench(
 ) -> dict[str, Any]:
     """Open the station window on ``station`` (layout ``grid``), run ``seconds`` and report
     ``stall_ms`` (p50/p99/max lateness of a 10 ms timer) and ``tile_fps`` (distinct camera frames painted per second, per tile)."""
-    from widgets.main_window import StationWindow  # heavy: only when benchmarking
+    from widgets.shell.main_window import StationWindow  # heavy: only when benchmarking
 
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)

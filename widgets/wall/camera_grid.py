@@ -9,9 +9,9 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from app.station_api import CameraFeed, Station
-from widgets.camera_tile import BACKGROUND, CameraTile
-from widgets.grid_layouts import LAYOUTS, GridSpec, NamedLayout
-from widgets.overlay import OverlayOptions
+from widgets.paint.overlay import OverlayOptions
+from widgets.wall.camera_tile import BACKGROUND, CameraTile
+from widgets.wall.grid_layouts import LAYOUTS, GridSpec, NamedLayout
 
 MAX_TILES = max(spec.tile_count for spec in LAYOUTS.values())
 

@@ -16,9 +16,9 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from app.domain import Frame, FrameResult, Health
 from app.i18n import QT_TRANSLATE_NOOP
 from app.station_api import CameraFeed
-from widgets.frame_image import BorrowedImage
 from widgets.i18n import number, translate
-from widgets.overlay import OverlayOptions, draw_faces, fit_rect, result_applies
+from widgets.paint.frame_image import BorrowedImage
+from widgets.paint.overlay import OverlayOptions, draw_faces, fit_rect, result_applies
 
 CAMERA_MIME = "application/x-vigil-camera-id"
 

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 
 from app.config import CameraConfig
 from app.zones import Zone, ZoneKind
-from widgets.connection_probe import ConnectionTester, ProbeResult
-from widgets.zone_canvas import ZoneCanvas
+from widgets.cameras.connection_probe import ConnectionTester, ProbeResult
+from widgets.cameras.zone_canvas import ZoneCanvas
 
 
 class ZoneEditorDialog(QDialog):

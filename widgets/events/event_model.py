@@ -24,7 +24,7 @@ from app.config import StationConfig
 from app.domain import Event, EventKind
 from app.i18n import QT_TRANSLATE_NOOP
 from app.logs import redact
-from widgets.stored_events import StoredEvent
+from widgets.events.stored_events import StoredEvent
 
 KIND_TEXT: dict[EventKind, str] = {
     EventKind.NO_MASK: QT_TRANSLATE_NOOP("EventTableModel", "No mask"),
