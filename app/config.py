@@ -26,7 +26,9 @@ from app.errors import ConfigError
 from app.logs import redact
 from app.zones import Zone, ZoneError, check_zones, zone_from_dict, zone_to_dict
 
-CONFIG_VERSION = 2  # 2: cameras may have [[cameras.zones]]; a config without zones is still written as 1
+# 2: cameras may have [[cameras.zones]]; 3: cameras may have transport = "tcp" | "udp".
+# A config that uses neither is still written as version 1, so that older Vigils keep reading it.
+CONFIG_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,7 @@ class CameraConfig:
     loop: bool = True  # video files: loop forever, like a live camera
     record: bool = False
     zones: tuple[Zone, ...] = ()  # exclusion zones and an optional counting zone (app.zones)
+    transport: str = "auto"  # rtsp:// only: auto (FFmpeg's choice) | tcp | udp (README: RTSP cameras)
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +299,7 @@ _CAMERA: Schema = {
     "loop": _bool,
     "record": _bool,
     "zones": _zones,
+    "transport": _one_of("auto", "tcp", "udp"),
 }
 _ANALYSIS: Schema = {
     "detector_preset": _one_of("auto", "scheduled", "live", "fast", "balanced", "accurate"),
@@ -507,11 +511,14 @@ def config_to_dict(cfg: StationConfig) -> dict[str, Any]:
     def camera(cam: CameraConfig) -> dict[str, Any]:
         d = table(cam)
         d["zones"] = [zone_to_dict(z) for z in cam.zones]
+        if cam.transport == "auto":
+            del d["transport"]  # the default: not written, so that older Vigils can read the file
         return d
 
+    transports = any(c.transport != "auto" for c in cfg.cameras)
     zoned = any(c.zones for c in cfg.cameras)
     return {
-        "version": CONFIG_VERSION if zoned else 1,  # older Vigils keep reading configs without zones
+        "version": 3 if transports else 2 if zoned else 1,  # the oldest version that can read it
         "retention_days": cfg.retention_days,
         "shift_starts": list(cfg.shift_starts),
         "db_path": cfg.db_path,

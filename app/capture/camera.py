@@ -12,14 +12,14 @@ import traceback
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
 
 from app.capture.lag import LagMonitor
 from app.capture.slot import LatestSlot
-from app.capture.source import SourceKind, diagnose_network, source_kind, validate_source
+from app.capture.opener import OpenFailed, is_mjpeg, open_source
+from app.capture.source import SourceKind, source_kind, validate_source
 from app.capture.watchdog import stall_watch
 from app.config import CameraConfig
 from app.domain import CameraStatus, CaptureStats, Frame, Health
@@ -57,10 +57,6 @@ def _secs(s: float) -> str:
 
 
 MAX_HUNG_THREADS = 3  # hung threads a camera may leave behind before it asks for a restart of Vigil
-
-
-class _OpenFailed(Exception):
-    """The source could not be opened; ``args[0]`` is the user-facing cause."""
 
 
 class _Ended(Exception):
@@ -281,8 +277,9 @@ class CameraCapture:
                     self._reconnects += 1
             first = False
             try:
-                cap = self._open(kind)
-            except _OpenFailed as exc:
+                cam = self.camera
+                cap = open_source(kind, cam.source, self._shown, cam.transport, self.options, self._blocking)
+            except OpenFailed as exc:
                 cause = str(exc)
                 verb = "retrying"
             else:
@@ -313,42 +310,6 @@ class CameraCapture:
             self._set(Health.OFFLINE, f"{cause}; {verb} in {_secs(delay)}", cause=cause)
             self._stop.wait(delay)
 
-    def _open(self, kind: SourceKind) -> cv2.VideoCapture:
-        src, o = self.camera.source, self.options
-        try:
-            if kind is SourceKind.FILE:
-                path = Path(src).expanduser()
-                if not path.is_file():
-                    what = "is a folder, not a video file" if path.is_dir() else "not found"
-                    raise _OpenFailed(f"video file {what}: {src}")
-                self._blocking(True)
-                cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, o.threads])
-                if not cap.isOpened():
-                    raise _OpenFailed(f"cannot open video file {src} (not a video, or an unsupported format)")
-            elif kind is SourceKind.USB:
-                index = int(src) if src.isdigit() else int(src.removeprefix("/dev/video"))
-                cap = cv2.VideoCapture(index)
-                if not cap.isOpened():
-                    raise _OpenFailed(f"no USB camera at index {index}")
-            else:
-                params = [
-                    cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(o.open_timeout_s * 1000),
-                    cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(o.read_timeout_s * 1000),
-                    cv2.CAP_PROP_N_THREADS, o.threads,
-                ]  # fmt: skip
-                self._blocking(True)
-                cap = cv2.VideoCapture(src, cv2.CAP_FFMPEG, params)
-                if not cap.isOpened():
-                    why = diagnose_network(src, min(3.0, o.open_timeout_s))
-                    raise _OpenFailed(f"cannot open {self._shown} ({why})")
-        except cv2.error as exc:
-            raise _OpenFailed(
-                f"cannot open {self._shown} ({redact(str(exc).strip().splitlines()[-1])})"
-            ) from None
-        finally:
-            self._blocking(False)
-        return cap
-
     def _read(self, cap: cv2.VideoCapture, kind: SourceKind) -> None:
         with self._lock:
             self._connected = True
@@ -356,7 +317,7 @@ class CameraCapture:
             self._read_file(cap)
             return
         # MJPEG over HTTP has no real timestamps (FFmpeg invents them), so its lag cannot be measured.
-        lag = LagMonitor() if kind is SourceKind.NETWORK and not _is_mjpeg(cap) else None
+        lag = LagMonitor() if kind is SourceKind.NETWORK and not is_mjpeg(cap) else None
         while self._running():
             started = time.monotonic()
             self._blocking(True)
@@ -435,7 +396,3 @@ class CameraCapture:
         if not live:
             self._set(Health.LIVE, f"live ({img.shape[1]}x{img.shape[0]})", cause="live")
 
-
-def _is_mjpeg(cap: cv2.VideoCapture) -> bool:
-    code = int(cap.get(cv2.CAP_PROP_FOURCC)) & 0xFFFFFFFF
-    return bytes((code >> (8 * i)) & 0xFF for i in range(4)).upper() in (b"MJPG", b"MJPEG"[:4])

@@ -231,8 +231,8 @@ def test_missing_required_field(tmp_path: Path) -> None:
 
 def test_version_missing_or_from_the_future(tmp_path: Path) -> None:
     assert "missing 'version'" in _error(_write(tmp_path, GOOD.replace("version = 1\n", "")))
-    msg = _error(_write(tmp_path, GOOD.replace("version = 1", "version = 3")))
-    assert "vigil.toml:1: version: config version 3 was written by a newer Vigil" in msg
+    msg = _error(_write(tmp_path, GOOD.replace("version = 1", "version = 4")))
+    assert "vigil.toml:1: version: config version 4 was written by a newer Vigil" in msg
     assert "upgrade Vigil" in msg
 
 
@@ -303,3 +303,18 @@ def test_readme_example_loads(tmp_path: Path) -> None:
     example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
     cfg = load_config(_write(tmp_path, example))
     assert [c.id for c in cfg.cameras] == ["cam1", "cam2"] and cfg.cameras[1].name == "Food court (recording)"
+
+
+def test_rtsp_transport_is_validated_and_round_trips(tmp_path: Path) -> None:
+    bad = GOOD.replace("analysis_fps = 4\n", 'analysis_fps = 4\ntransport = "quic"\n')
+    msg = _error(_write(tmp_path, bad))
+    assert "cameras[0].transport: must be one of auto, tcp, udp, got 'quic'" in msg
+    assert "\n" not in msg and "secret" not in msg
+    cfg = load_config(_write(tmp_path, GOOD.replace("analysis_fps = 4\n", 'analysis_fps = 4\ntransport = "tcp"\n')))
+    assert [c.transport for c in cfg.cameras] == ["tcp", "auto"]
+    text = dumps_config(cfg)
+    assert text.splitlines()[1] == "version = 3" and text.count("transport = ") == 1
+    assert load_config(_write(tmp_path, text, "again.toml")).cameras == cfg.cameras
+    # the default is not written: the file stays readable by a Vigil that knows no transport
+    auto = dumps_config(load_config(_write(tmp_path, GOOD)))
+    assert "transport" not in auto and auto.splitlines()[1] == "version = 1"
