@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 
+from app.capture import opener
 from app.capture.opener import FFMPEG_OPTIONS_ENV, _EnvGate, ffmpeg_options
 
 
@@ -43,4 +44,4 @@ def test_gate_runs_same_value_together_and_other_values_after() -> None:
     first.join(10)
     second.join(10)
     assert seen == ["rtsp_transport;udp"]
-    assert os.environ.get(FFMPEG_OPTIONS_ENV) is None  # the user's (unset) value is back
+    assert os.environ.get(FFMPEG_OPTIONS_ENV) == opener._USER_OPTIONS  # the user's own value is back
