@@ -329,6 +329,26 @@
         <source>Video (*.mp4 *.mkv *.avi *.mov);;All (*)</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Automatic</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>TCP</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>UDP</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>How an rtsp:// camera sends its video: TCP passes firewalls and NAT, UDP has less delay</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>RTSP transport</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>CameraList</name>
@@ -2247,6 +2267,34 @@
     </message>
     <message>
         <source>Cannot open {shown}: {exc}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot open {shown}: wrong user name or password.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot open {shown}: the camera needs a user name and password (rtsp://user:password@host/...).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot open {shown}: the camera forbids this user to watch the stream.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot open {shown}: stream not found on the camera; check the path.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot open {shown}: the camera refused the connection; check the address and port.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot open {shown}: no answer from the camera; check the address and the network.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot open {shown}: host not found; check the address.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -329,6 +329,26 @@
         <source>Video (*.mp4 *.mkv *.avi *.mov);;All (*)</source>
         <translation>Видео (*.mp4 *.mkv *.avi *.mov);;Все файлы (*)</translation>
     </message>
+    <message>
+        <source>Automatic</source>
+        <translation>Автоматически</translation>
+    </message>
+    <message>
+        <source>TCP</source>
+        <translation>TCP</translation>
+    </message>
+    <message>
+        <source>UDP</source>
+        <translation>UDP</translation>
+    </message>
+    <message>
+        <source>How an rtsp:// camera sends its video: TCP passes firewalls and NAT, UDP has less delay</source>
+        <translation>Как камера rtsp:// передаёт видео: TCP проходит через межсетевые экраны и NAT, у UDP меньше задержка</translation>
+    </message>
+    <message>
+        <source>RTSP transport</source>
+        <translation>Транспорт RTSP</translation>
+    </message>
 </context>
 <context>
     <name>CameraList</name>
@@ -2248,6 +2268,34 @@
     <message>
         <source>Cannot open {shown}: {exc}</source>
         <translation>Не удаётся открыть {shown}: {exc}</translation>
+    </message>
+    <message>
+        <source>Cannot open {shown}: wrong user name or password.</source>
+        <translation>Не удаётся открыть {shown}: неверное имя пользователя или пароль.</translation>
+    </message>
+    <message>
+        <source>Cannot open {shown}: the camera needs a user name and password (rtsp://user:password@host/...).</source>
+        <translation>Не удаётся открыть {shown}: камере нужны имя пользователя и пароль (rtsp://пользователь:пароль@адрес/...).</translation>
+    </message>
+    <message>
+        <source>Cannot open {shown}: the camera forbids this user to watch the stream.</source>
+        <translation>Не удаётся открыть {shown}: камера не разрешает этому пользователю смотреть поток.</translation>
+    </message>
+    <message>
+        <source>Cannot open {shown}: stream not found on the camera; check the path.</source>
+        <translation>Не удаётся открыть {shown}: поток на камере не найден; проверьте путь.</translation>
+    </message>
+    <message>
+        <source>Cannot open {shown}: the camera refused the connection; check the address and port.</source>
+        <translation>Не удаётся открыть {shown}: камера отклонила подключение; проверьте адрес и порт.</translation>
+    </message>
+    <message>
+        <source>Cannot open {shown}: no answer from the camera; check the address and the network.</source>
+        <translation>Не удаётся открыть {shown}: камера не отвечает; проверьте адрес и сеть.</translation>
+    </message>
+    <message>
+        <source>Cannot open {shown}: host not found; check the address.</source>
+        <translation>Не удаётся открыть {shown}: узел не найден; проверьте адрес.</translation>
     </message>
 </context>
 <context>

@@ -138,3 +138,38 @@ def test_changed_camera_survives_switching_rows(qtbot, dialog: CameraManagerDial
     dialog.camera_list.setCurrentRow(1)
     assert replace(dialog.working_config()).camera("door").name == "Front door"
     assert dialog.camera_list.item(0).text().startswith("Front door")
+
+
+def test_rtsp_transport_is_edited_and_saved(qtbot, dialog: CameraManagerDialog) -> None:
+    dialog.camera_list.setCurrentRow(0)
+    combo = dialog.form.transport
+    assert combo.currentData() == "auto"
+    combo.setCurrentIndex(combo.findData("udp"))
+    cam = dialog.form.read()
+    assert cam is not None and cam.transport == "udp"
+    dialog.form.load(replace(cam, transport="tcp"))
+    assert combo.currentData() == "tcp"
+
+
+def test_connection_test_names_a_wrong_rtsp_password(qtbot, dialog: CameraManagerDialog, tmp_path: Path) -> None:
+    from tests.integration.rtsp_helpers import RtspServer, make_clip as make_h264, rtsp_missing
+
+    why = rtsp_missing()
+    if why:
+        pytest.skip(why)
+    server = RtspServer(make_h264(tmp_path / "rtsp.mp4", seconds=10)).start()
+    try:
+        dialog.camera_list.setCurrentRow(1)
+        dialog.form.source.setText(server.url_with(SECRET))
+        dialog.form.start_test()
+        qtbot.waitUntil(lambda: dialog.form.test_status.text() not in ("", "Testing…"), timeout=15000)
+        text = dialog.form.test_status.text()
+        assert text == f"Cannot open {server.url_with('***')}: wrong user name or password."
+        assert SECRET not in text
+        dialog.form.source.setText(server.url_with())
+        dialog.form.start_test()
+        qtbot.waitUntil(lambda: dialog.form.test_status.text().startswith("Connected"), timeout=15000)
+        assert dialog.form.test_status.text() == "Connected: 160x120"
+    finally:
+        dialog.form.tester.wait()
+        server.kill()

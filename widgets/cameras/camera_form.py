@@ -48,6 +48,12 @@ class CameraForm(QWidget):
         self.source = SourceField()
         self.sub_source = SourceField()
         self.sub_source.setPlaceholderText(self.tr("optional low-resolution stream for small tiles"))
+        self.transport = QComboBox()
+        for label, value in ((self.tr("Automatic"), "auto"), (self.tr("TCP"), "tcp"), (self.tr("UDP"), "udp")):
+            self.transport.addItem(label, value)
+        self.transport.setToolTip(
+            self.tr("How an rtsp:// camera sends its video: TCP passes firewalls and NAT, UDP has less delay")
+        )
         self.usb = QComboBox()
         self.usb.addItem(self.tr("USB devices: scanning…"), None)
         self.browse = QPushButton(self.tr("File…"))
@@ -86,6 +92,7 @@ class CameraForm(QWidget):
         form.addRow(self.tr("Source"), src_row)
         form.addRow("", self.usb)
         form.addRow(self.tr("Sub-stream"), self.sub_source)
+        form.addRow(self.tr("RTSP transport"), self.transport)
         form.addRow(self.tr("Analysis"), self.fps)
         flags = QHBoxLayout()
         flags.addWidget(self.enabled)
@@ -113,6 +120,7 @@ class CameraForm(QWidget):
         self.zones_button.clicked.connect(self.open_zone_editor)
         self.browse.clicked.connect(self._on_browse_clicked)
         self.usb.activated.connect(self._on_usb_activated)
+        self.transport.activated.connect(self._on_field_edited)
         for w in (self.name, self.source, self.sub_source):
             w.textEdited.connect(self._on_field_edited)
         self.setEnabled(False)
@@ -142,6 +150,7 @@ class CameraForm(QWidget):
         self.enabled.setChecked(camera.enabled)
         self.record.setChecked(camera.record)
         self.fps.setValue(camera.analysis_fps)
+        self.transport.setCurrentIndex(max(0, self.transport.findData(camera.transport)))
 
     def read(self) -> CameraConfig | None:
         """The edited camera, or None with an inline message when a field is invalid."""
@@ -171,6 +180,7 @@ class CameraForm(QWidget):
             record=self.record.isChecked(),
             analysis_fps=float(self.fps.value()),
             zones=self._zones,
+            transport=str(self.transport.currentData()),
         )
 
     def open_zone_editor(self) -> ZoneEditorDialog | None:
@@ -201,7 +211,7 @@ class CameraForm(QWidget):
     def start_test(self) -> None:
         self.test_status.setText(self.tr("Testing…"))
         self.preview.clear()
-        self.tester.test(self.source.value())
+        self.tester.test(self.source.value(), str(self.transport.currentData()))
 
     def _on_tester_finished(self, result: ProbeResult) -> None:
         if result.request != self.tester.request:
@@ -240,7 +250,7 @@ class CameraForm(QWidget):
             self.source.setText(path)
             self.edited.emit()
 
-    def _on_field_edited(self, _text: str) -> None:
+    def _on_field_edited(self, _value: object) -> None:
         self.edited.emit()
 
 

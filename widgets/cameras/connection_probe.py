@@ -17,6 +17,8 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from app.capture.opener import open_network
+from app.capture.rtsp import RtspOutcome, probe_rtsp
 from app.logs import redact
 from widgets.i18n import error_text, translate
 
@@ -43,8 +45,29 @@ def open_capture(
     return cv2.VideoCapture(target, cv2.CAP_ANY, params)
 
 
-def probe_source(source: str, request: int = 0) -> ProbeResult:
-    """Open ``source`` and read one frame; the error names what failed, never the password."""
+def _rtsp_failure(source: str, shown: str) -> str | None:
+    """Why an rtsp:// source did not open, asked of the camera itself (None: no better answer than OpenCV's)."""
+    if not source.lower().startswith("rtsp://"):
+        return None
+    outcome = probe_rtsp(source, OPEN_TIMEOUT_MS / 1000).outcome
+    texts = {
+        RtspOutcome.WRONG_LOGIN: translate("connection_probe", "Cannot open {shown}: wrong user name or password."),
+        RtspOutcome.NEEDS_LOGIN: translate(
+            "connection_probe", "Cannot open {shown}: the camera needs a user name and password (rtsp://user:password@host/...)."
+        ),
+        RtspOutcome.FORBIDDEN: translate("connection_probe", "Cannot open {shown}: the camera forbids this user to watch the stream."),
+        RtspOutcome.NOT_FOUND: translate("connection_probe", "Cannot open {shown}: stream not found on the camera; check the path."),
+        RtspOutcome.REFUSED: translate("connection_probe", "Cannot open {shown}: the camera refused the connection; check the address and port."),
+        RtspOutcome.NO_ANSWER: translate("connection_probe", "Cannot open {shown}: no answer from the camera; check the address and the network."),
+        RtspOutcome.NO_HOST: translate("connection_probe", "Cannot open {shown}: host not found; check the address."),
+    }
+    text = texts.get(outcome)
+    return text.format(shown=shown) if text else None
+
+
+def probe_source(source: str, request: int = 0, transport: str = "auto") -> ProbeResult:
+    """Open ``source`` (rtsp:// with ``transport``) and read one frame; the error names what failed, never
+    the password."""
     shown = redact(source)
     if not source.strip():
         return ProbeResult(request, False, translate("connection_probe", "No source: enter a URL, a video file or a USB index."))
@@ -52,10 +75,15 @@ def probe_source(source: str, request: int = 0) -> ProbeResult:
         return ProbeResult(request, False, translate("connection_probe", "File not found: {shown}").format(shown=shown))
     cap = None
     try:
-        cap = open_capture(source)
+        if source.lower().startswith("rtsp://"):
+            params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, OPEN_TIMEOUT_MS, cv2.CAP_PROP_READ_TIMEOUT_MSEC, READ_TIMEOUT_MS]
+            cap = open_network(source, transport, params)
+        else:
+            cap = open_capture(source)
         if not cap.isOpened():
+            why = _rtsp_failure(source, shown)
             return ProbeResult(
-                request, False, translate("connection_probe", "Cannot open {shown}: check the address, port and credentials.").format(shown=shown)
+                request, False, why or translate("connection_probe", "Cannot open {shown}: check the address, port and credentials.").format(shown=shown)
             )
         ok, image = cap.read()
         if not ok or image is None:
@@ -99,10 +127,10 @@ class ConnectionTester(QObject):
     def request(self) -> int:
         return self._request
 
-    def test(self, source: str) -> int:
+    def test(self, source: str, transport: str = "auto") -> int:
         self._request += 1
         request = self._request
-        self._spawn(lambda: self._emit(self.finished, probe_source(source, request)), "probe")
+        self._spawn(lambda: self._emit(self.finished, probe_source(source, request, transport)), "probe")
         return request
 
     def scan_usb(self) -> None:
