@@ -17,8 +17,8 @@ import cv2
 import numpy as np
 
 from app.capture.lag import LagMonitor
-from app.capture.slot import LatestSlot
 from app.capture.opener import OpenFailed, is_mjpeg, open_source
+from app.capture.slot import LatestSlot
 from app.capture.source import SourceKind, source_kind, validate_source
 from app.capture.watchdog import stall_watch
 from app.config import CameraConfig
@@ -395,4 +395,3 @@ class CameraCapture:
         self.frames.put(Frame(self.camera.id, seq, img, captured_at=time.time(), captured_mono=now))
         if not live:
             self._set(Health.LIVE, f"live ({img.shape[1]}x{img.shape[0]})", cause="live")
-

@@ -26,9 +26,14 @@ class OpenFailed(Exception):
 
 
 class OpenTimeouts(Protocol):
-    open_timeout_s: float
-    read_timeout_s: float
-    threads: int
+    """What an open needs of CaptureOptions."""
+
+    @property
+    def open_timeout_s(self) -> float: ...
+    @property
+    def read_timeout_s(self) -> float: ...
+    @property
+    def threads(self) -> int: ...
 
 
 class _EnvGate:

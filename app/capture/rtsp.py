@@ -72,7 +72,9 @@ def probe_rtsp(url: str, timeout: float = 3.0) -> RtspAnswer:
     except TimeoutError:
         return RtspAnswer(RtspOutcome.NO_ANSWER, f"no answer from {where}, timed out")
     except _NotRtsp:
-        return RtspAnswer(RtspOutcome.NOT_RTSP, f"{where} answered, but not as an RTSP camera; check the port")
+        return RtspAnswer(
+            RtspOutcome.NOT_RTSP, f"{where} answered, but not as an RTSP camera; check the port"
+        )
     except OSError as exc:
         return RtspAnswer(RtspOutcome.NETWORK, (exc.strerror or "network error").lower())
     return _classify(status, reason, bool(user))
@@ -80,7 +82,9 @@ def probe_rtsp(url: str, timeout: float = 3.0) -> RtspAnswer:
 
 def _classify(status: int, reason: str, has_login: bool) -> RtspAnswer:
     if status == 200:
-        return RtspAnswer(RtspOutcome.OK, "the camera accepted the login but sent no video it could decode", 200)
+        return RtspAnswer(
+            RtspOutcome.OK, "the camera accepted the login but sent no video it could decode", 200
+        )
     if status == 401 and has_login:
         return RtspAnswer(RtspOutcome.WRONG_LOGIN, "wrong user name or password", 401)
     if status == 401:
@@ -92,7 +96,9 @@ def _classify(status: int, reason: str, has_login: bool) -> RtspAnswer:
     if status == 403:
         return RtspAnswer(RtspOutcome.FORBIDDEN, "the camera forbids this user to watch the stream", 403)
     if status == 404:
-        return RtspAnswer(RtspOutcome.NOT_FOUND, "stream not found on the camera; check the path after the host", 404)
+        return RtspAnswer(
+            RtspOutcome.NOT_FOUND, "stream not found on the camera; check the path after the host", 404
+        )
     shown = re.sub(r"[^\x20-\x7e]", "?", reason)[:60]
     return RtspAnswer(RtspOutcome.OTHER_STATUS, f"the camera answered RTSP {status} {shown}".strip(), status)
 
@@ -102,7 +108,12 @@ class _NotRtsp(Exception):
 
 
 def _describe(sock: socket.socket, uri: str, cseq: int, auth: str | None) -> tuple[int, str, dict[str, str]]:
-    lines = [f"DESCRIBE {uri} RTSP/1.0", f"CSeq: {cseq}", "Accept: application/sdp", "User-Agent: Vigil probe"]
+    lines = [
+        f"DESCRIBE {uri} RTSP/1.0",
+        f"CSeq: {cseq}",
+        "Accept: application/sdp",
+        "User-Agent: Vigil probe",
+    ]
     if auth:
         lines.append(f"Authorization: {auth}")
     sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("utf-8"))

@@ -156,7 +156,7 @@ class Recorder:
         src = self.camera.source.strip()
         if src.isdigit():
             return RecordMode.PIPE
-        return RecordMode.COPY if probe_codec(src) in COPYABLE else RecordMode.TRANSCODE
+        return RecordMode.COPY if probe_codec(src, transport=self.camera.transport) in COPYABLE else RecordMode.TRANSCODE
 
     def _run(self) -> None:
         backoff = 1.0
@@ -214,7 +214,7 @@ class Recorder:
             return self._pipe_session(csv, seg_args)
         codec = ["-c:v", "copy"] if mode is RecordMode.COPY else ffmpeg.h264_args(self.settings.fps)
         args = [
-            *input_args(src, self.settings.realtime, self.camera.loop),
+            *input_args(src, self.settings.realtime, self.camera.loop, self.camera.transport),
             "-map",
             "0:v:0",
             "-an",

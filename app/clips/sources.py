@@ -10,9 +10,10 @@ from pathlib import Path
 from app.clips import ffmpeg
 
 
-def probe_codec(source: str, timeout: float = 20.0) -> str:
+def probe_codec(source: str, timeout: float = 20.0, transport: str = "auto") -> str:
     """Video codec name of a file or stream (``h264``, ``mjpeg``...), '' if it cannot be opened."""
-    args = [ffmpeg.find_ffmpeg(), "-hide_banner", *input_args(source, realtime=False, loop=False), "-t", "0"]
+    inputs = input_args(source, realtime=False, loop=False, transport=transport)
+    args = [ffmpeg.find_ffmpeg(), "-hide_banner", *inputs, "-t", "0"]
     try:
         out = subprocess.run(args, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
@@ -21,10 +22,12 @@ def probe_codec(source: str, timeout: float = 20.0) -> str:
     return m.group(1) if m else ""
 
 
-def input_args(source: str, realtime: bool, loop: bool) -> list[str]:
+def input_args(source: str, realtime: bool, loop: bool, transport: str = "auto") -> list[str]:
+    """ffmpeg's input options for ``source``; rtsp:// uses the camera's ``transport`` (auto: TCP, as capture)."""
     low = source.lower()
     if low.startswith("rtsp://"):
-        return ["-rtsp_transport", "tcp", "-timeout", "5000000", "-i", source]
+        rtp = "udp" if transport == "udp" else "tcp"
+        return ["-rtsp_transport", rtp, "-timeout", "5000000", "-i", source]
     if "://" in low:
         return ["-rw_timeout", "5000000", "-i", source]
     args = ["-re"] if realtime else []

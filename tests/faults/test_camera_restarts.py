@@ -54,12 +54,14 @@ def _restart_loop(
         wait_until(lambda: cap.health is Health.LIVE, 30, "the first LIVE")
         for i in range(restarts):
             frames = cap.stats().frames_in
-            wait_until(lambda: cap.stats().frames_in > frames, 20, f"frames before kill {i + 1}")
+            wait_until(lambda n=frames: cap.stats().frames_in > n, 20, f"frames before kill {i + 1}")
             kill()
             t0 = time.monotonic()
-            wait_until(lambda: cap.health in (Health.OFFLINE, Health.STALLED), 30, f"the drop after kill {i + 1}")
+            wait_until(
+                lambda: cap.health in (Health.OFFLINE, Health.STALLED), 30, f"the drop after kill {i + 1}"
+            )
             start()
-            wait_until(lambda: recoveries(log) == i + 1, 60, f"LIVE again after restart {i + 1}")
+            wait_until(lambda n=i + 1: recoveries(log) == n, 60, f"LIVE again after restart {i + 1}")
             downs.append(time.monotonic() - t0)
             assert cap.alive, f"capture thread died at restart {i + 1}"
         frames = cap.stats().frames_in

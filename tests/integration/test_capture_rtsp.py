@@ -97,7 +97,11 @@ def test_probe_names_each_cause(server: RtspServer, digest_server: RtspServer) -
     assert probe_rtsp(server.url_with()).outcome is RtspOutcome.OK
     assert probe_rtsp(digest_server.url_with()).outcome is RtspOutcome.OK
     wrong = probe_rtsp(server.url_with("nope"))
-    assert (wrong.outcome, wrong.status, wrong.reason) == (RtspOutcome.WRONG_LOGIN, 401, "wrong user name or password")
+    assert (wrong.outcome, wrong.status, wrong.reason) == (
+        RtspOutcome.WRONG_LOGIN,
+        401,
+        "wrong user name or password",
+    )
     assert probe_rtsp(digest_server.url_with("nope")).outcome is RtspOutcome.WRONG_LOGIN
     assert probe_rtsp(server.url).outcome is RtspOutcome.NEEDS_LOGIN
     missing = probe_rtsp(server.url_with(path="/nosuch"))
@@ -106,7 +110,9 @@ def test_probe_names_each_cause(server: RtspServer, digest_server: RtspServer) -
         s.bind(("127.0.0.1", 0))
         free = s.getsockname()[1]
     refused = probe_rtsp(f"rtsp://viewer:{PASSWORD}@127.0.0.1:{free}/cam")
-    assert refused.outcome is RtspOutcome.REFUSED and refused.reason.startswith("camera refused the connection")
+    assert refused.outcome is RtspOutcome.REFUSED and refused.reason.startswith(
+        "camera refused the connection"
+    )
     assert PASSWORD not in refused.reason
 
 

@@ -152,7 +152,8 @@ def test_rtsp_transport_is_edited_and_saved(qtbot, dialog: CameraManagerDialog) 
 
 
 def test_connection_test_names_a_wrong_rtsp_password(qtbot, dialog: CameraManagerDialog, tmp_path: Path) -> None:
-    from tests.integration.rtsp_helpers import RtspServer, make_clip as make_h264, rtsp_missing
+    from tests.integration.rtsp_helpers import RtspServer, rtsp_missing
+    from tests.integration.rtsp_helpers import make_clip as make_h264
 
     why = rtsp_missing()
     if why:

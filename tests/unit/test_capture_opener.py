@@ -11,7 +11,9 @@ from app.capture.opener import FFMPEG_OPTIONS_ENV, _EnvGate, ffmpeg_options
 
 def test_transport_replaces_only_rtsp_transport() -> None:
     assert ffmpeg_options("tcp", "") == "rtsp_transport;tcp"
-    assert ffmpeg_options("udp", "stimeout;5000000|rtsp_transport;tcp") == "stimeout;5000000|rtsp_transport;udp"
+    assert (
+        ffmpeg_options("udp", "stimeout;5000000|rtsp_transport;tcp") == "stimeout;5000000|rtsp_transport;udp"
+    )
     assert ffmpeg_options("auto", "rtsp_transport;tcp") == "rtsp_transport;tcp"
     assert ffmpeg_options("auto", "") is None
 
