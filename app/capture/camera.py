@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from app.capture.lag import LagMonitor
-from app.capture.opener import OpenFailed, is_mjpeg, open_source
+from app.capture.opener import OpenFailed, StreamEnded, is_mjpeg, open_source
 from app.capture.slot import LatestSlot
 from app.capture.source import SourceKind, source_kind, validate_source
 from app.capture.watchdog import stall_watch
@@ -57,14 +57,6 @@ def _secs(s: float) -> str:
 
 
 MAX_HUNG_THREADS = 3  # hung threads a camera may leave behind before it asks for a restart of Vigil
-
-
-class _Ended(Exception):
-    """A connected source stopped giving frames; ``args[0]`` is the cause. ``eof``: a non-looping file ended."""
-
-    def __init__(self, cause: str, eof: bool = False) -> None:
-        super().__init__(cause)
-        self.eof = eof
 
 
 class CameraCapture:
@@ -277,8 +269,7 @@ class CameraCapture:
                     self._reconnects += 1
             first = False
             try:
-                cam = self.camera
-                cap = open_source(kind, cam.source, self._shown, cam.transport, self.options, self._blocking)
+                cap = self._open(kind)
             except OpenFailed as exc:
                 cause = str(exc)
                 verb = "retrying"
@@ -287,7 +278,7 @@ class CameraCapture:
                 try:
                     self._read(cap, kind)
                     return  # stop requested
-                except _Ended as end:
+                except StreamEnded as end:
                     if end.eof:
                         self._set(Health.STOPPED, f"end of file {self._shown}")
                         return
@@ -310,6 +301,10 @@ class CameraCapture:
             self._set(Health.OFFLINE, f"{cause}; {verb} in {_secs(delay)}", cause=cause)
             self._stop.wait(delay)
 
+    def _open(self, kind: SourceKind) -> cv2.VideoCapture:
+        c = self.camera
+        return open_source(kind, c.source, self._shown, c.transport, self.options, self._blocking)
+
     def _read(self, cap: cv2.VideoCapture, kind: SourceKind) -> None:
         with self._lock:
             self._connected = True
@@ -328,19 +323,19 @@ class CameraCapture:
                 if behind > self.options.max_lag_s:
                     with self._lock:
                         self._skipped += 1
-                    raise _Ended(
+                    raise StreamEnded(
                         f"{self._shown}: decoding fell {behind:.1f} s behind the stream; dropped the backlog"
                     )
             if not ok or img is None:
                 if kind is SourceKind.USB:
-                    raise _Ended(f"{self._shown} stopped sending frames (unplugged?)")
+                    raise StreamEnded(f"{self._shown} stopped sending frames (unplugged?)")
                 waited = time.monotonic() - started
                 why = (
                     f"no frames for {_secs(waited)}"
                     if waited >= self.options.read_timeout_s * 0.9
                     else "stream ended"
                 )
-                raise _Ended(f"lost {self._shown} ({why})")
+                raise StreamEnded(f"lost {self._shown} ({why})")
             self._publish(img)
 
     def _read_file(self, cap: cv2.VideoCapture) -> None:
@@ -367,12 +362,12 @@ class CameraCapture:
             self._blocking(False)
             if not ok or img is None:
                 if in_pass == 0:
-                    raise _Ended(f"cannot read frames from video file {self._shown} (empty or damaged)")
+                    raise StreamEnded(f"cannot read frames from video file {self._shown} (empty or damaged)")
                 if not self.camera.loop:
-                    raise _Ended("end of file", eof=True)
+                    raise StreamEnded("end of file", eof=True)
                 in_pass = 0
                 if not cap.set(cv2.CAP_PROP_POS_FRAMES, 0):
-                    raise _Ended(f"cannot rewind video file {self._shown}")
+                    raise StreamEnded(f"cannot rewind video file {self._shown}")
                 continue
             in_pass += 1
             self._publish(img)

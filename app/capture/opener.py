@@ -25,6 +25,14 @@ class OpenFailed(Exception):
     """The source could not be opened; ``args[0]`` is the user-facing cause."""
 
 
+class StreamEnded(Exception):
+    """A connected source stopped giving frames; ``args[0]`` is the cause. ``eof``: a non-looping file ended."""
+
+    def __init__(self, cause: str, eof: bool = False) -> None:
+        super().__init__(cause)
+        self.eof = eof
+
+
 class OpenTimeouts(Protocol):
     """What an open needs of CaptureOptions."""
 
