@@ -108,3 +108,30 @@ def test_rtsp_server_with_login_killed_and_restarted_n_times(faults: FaultSettin
         _restart_loop("rtsp", camera, n, server.kill, lambda: server.start() and None)
     finally:
         server.kill()
+
+
+def test_rtsp_password_changed_on_the_camera_is_one_clear_line(tmp_path: Path) -> None:
+    why = rtsp_missing()
+    if why:
+        pytest.skip(why)
+    server = RtspServer(make_clip(tmp_path / "clip.mp4", seconds=30), password="changed-on-camera").start()
+    log = StatusLog()
+    cap = CameraCapture(
+        CameraConfig("cam1", "Entrance", "default", server.url_with("s3cret"), transport="tcp"),
+        on_status=log,
+        options=OPTIONS,
+    )
+    cap.start()
+    try:
+        wait_until(lambda: cap.stats().reconnects >= 3, 60, "three failed logins")
+    finally:
+        cap.stop()
+        server.kill()
+    lines = [m for m in log.messages() if "wrong user name or password" in m]
+    report("rtsp_wrong_password", attempts=cap.stats().reconnects + 1, lines=len(lines), line=lines[0][:140])
+    assert len(lines) == 1, log.messages()  # retries with the same cause do not repeat the line
+    assert lines[0].startswith(
+        f"cam1 'Entrance': cannot open {server.url_with('***')} (wrong user name or password)"
+    )
+    assert all("s3cret" not in m and "changed-on-camera" not in m for m in log.messages())
+    assert Health.LIVE not in log.healths()
