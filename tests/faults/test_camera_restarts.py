@@ -97,15 +97,18 @@ def test_mjpeg_server_restarted_n_times(faults: FaultSettings) -> None:
         server.stop()
 
 
-def test_rtsp_server_with_login_killed_and_restarted_n_times(faults: FaultSettings, tmp_path: Path) -> None:
+@pytest.mark.parametrize("transport", ["tcp", "udp"])
+def test_rtsp_server_with_login_killed_and_restarted_n_times(
+    faults: FaultSettings, tmp_path: Path, transport: str
+) -> None:
     why = rtsp_missing()
     if why:
         pytest.skip(why)
     n = faults.count("camera_restarts", 5, 100)
     server = RtspServer(make_clip(tmp_path / "clip.mp4", seconds=120)).start()
     try:
-        camera = CameraConfig("cam1", "Entrance", "default", server.url_with(), transport="tcp")
-        _restart_loop("rtsp", camera, n, server.kill, lambda: server.start() and None)
+        camera = CameraConfig("cam1", "Entrance", "default", server.url_with(), transport=transport)
+        _restart_loop(f"rtsp_{transport}", camera, n, server.kill, lambda: server.start() and None)
     finally:
         server.kill()
 
