@@ -47,3 +47,13 @@ def test_gate_runs_same_value_together_and_other_values_after() -> None:
     second.join(10)
     assert seen == ["rtsp_transport;udp"]
     assert os.environ.get(FFMPEG_OPTIONS_ENV) == opener._USER_OPTIONS  # the user's own value is back
+
+
+def test_recorder_inputs_follow_the_transport() -> None:
+    from app.clips.sources import input_args
+
+    url = "rtsp://u:p@10.0.0.5/s1"
+    assert input_args(url, False, False, "udp")[:2] == ["-rtsp_transport", "udp"]
+    assert input_args(url, False, False, "tcp")[:2] == ["-rtsp_transport", "tcp"]
+    assert input_args(url, False, False)[:2] == ["-rtsp_transport", "tcp"]  # auto: TCP, as OpenCV's default
+    assert "-rtsp_transport" not in input_args("http://10.0.0.7/video.mjpg", False, False, "udp")
