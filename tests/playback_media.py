@@ -46,16 +46,19 @@ def frame_number(image: np.ndarray) -> int:
 
 
 def write_segment(
-    path: Path, first: int, count: int, start: float, fps: int = 15, size: tuple[int, int] = (352, 288)
+    path: Path, first: int, count: int, start: float, fps: int = 15, size: tuple[int, int] = (352, 288),
+    gop: int | None = None,
 ) -> Path:
-    """Frames ``first`` .. ``first+count-1`` as an H.264 MP4 (a key frame a second), the clock burned in."""
+    """Frames ``first`` .. ``first+count-1`` as an H.264 MP4 (a key frame every ``gop`` frames, default a
+    second), the clock burned in."""
     assert FFMPEG
     w, h = size
     path.parent.mkdir(parents=True, exist_ok=True)
     clock = f"drawtext=text='%{{pts\\:localtime\\:{start:.3f}\\:%H\\\\\\:%M\\\\\\:%S}}':x=8:y=h-40:fontsize=28:fontcolor=white:box=1:boxcolor=black@0.6"
     args = [FFMPEG, "-hide_banner", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24",
             "-s", f"{w}x{h}", "-r", str(fps), "-i", "pipe:0", "-vf", clock, "-c:v", "libx264", "-preset", "ultrafast",
-            "-g", str(fps), "-pix_fmt", "yuv420p", str(path)]  # fmt: skip
+            "-g", str(gop or fps), "-keyint_min", str(gop or fps), "-sc_threshold", "0", "-pix_fmt", "yuv420p",
+            str(path)]  # fmt: skip
     proc = subprocess.Popen(args, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdin is not None
     for n in range(first, first + count):
@@ -85,6 +88,7 @@ def record_camera(
     fps: int = 15,
     segment_s: float = 10.0,
     size: tuple[int, int] = (352, 288),
+    gop: int | None = None,
 ) -> list[Segment]:
     """Record ``camera_id`` over ``pieces`` (offsets in seconds from ``start``; nothing between them: gaps)
     as segments of ``segment_s`` and index them. Frame number n is shown at ``start + n / fps``."""
@@ -98,7 +102,7 @@ def record_camera(
                 first, count = round(t * fps), round(length * fps)
                 seg_start = start + first / fps
                 day = utc_stamp(seg_start, ms=True)
-                path = write_segment(rec_dir / camera_id / f"{day}.mp4", first, count, seg_start, fps, size)
+                path = write_segment(rec_dir / camera_id / f"{day}.mp4", first, count, seg_start, fps, size, gop)
                 info = probe_video(path)
                 seg = Segment(camera_id, seg_start, seg_start + info.frames / fps,
                               path.relative_to(rec_dir).as_posix(), path.stat().st_size, info.frames, float(fps),

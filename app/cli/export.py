@@ -18,9 +18,16 @@ from app.security.roles import Permission
 
 NAME = "export"
 HELP = "export recorded video of a time range as evidence (MP4, manifest with SHA-256, summary)"
+# exit codes: 0 exported; 2 nothing exported (bad input, no recording, failure: one line says why);
+# 3 exported, but damaged segments in the range were skipped (named in a warning, the summary and the manifest)
+EXIT_SKIPPED = 3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = (
+        "exit codes: 0 exported; 2 nothing exported (the line before says why); 3 exported, but damaged "
+        "recording segments in the range were skipped (named in the warnings, summary.txt and manifest.json)"
+    )
     parser.add_argument(
         "--camera", action="append", required=True, metavar="ID", help="camera id (repeatable)"
     )
@@ -120,6 +127,13 @@ def main(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     for cid, gap in result.gaps:
         print(f"warning: {cid}: nothing recorded {utc_iso(gap.start)} to {utc_iso(gap.end)}", file=sys.stderr)
+    for cid, k in result.skipped:
+        seg = k.segment
+        print(
+            f"warning: {cid}: skipped damaged recording {seg.path} ({utc_iso(seg.start)} to {utc_iso(seg.end)}): "
+            f"{k.why}; the rest of the range is exported",
+            file=sys.stderr,
+        )
     for c in result.cameras:
         if c.person_found is False:
             print(
@@ -132,4 +146,4 @@ def main(args: argparse.Namespace) -> int:
         print(f)
     print(result.manifest)
     print(f"manifest SHA-256 {result.manifest_sha256}", file=sys.stderr)
-    return 0
+    return EXIT_SKIPPED if result.skipped else 0

@@ -35,6 +35,7 @@ from app.clips.index import (
 )
 from app.clips.keep import KeepTarget, event_of_track, find_person, keep_target
 from app.clips.manifest import MANIFEST_NAME, SUMMARY_NAME, file_entry, sha256_file, sign_manifest, write_json
+from app.clips.mp4 import mp4_damage
 from app.clips.naming import inside, safe_component, utc_iso, utc_stamp
 from app.clips.summary import ExportRecord, manifest_data, summary_text
 from app.errors import UserError
@@ -75,6 +76,14 @@ class ExportProgress:
 
 
 @dataclass(frozen=True, slots=True)
+class SkippedSegment:
+    """A recorded segment in the range that was left out because it is damaged (``why``: a short phrase)."""
+
+    segment: Segment
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
 class CameraExport:
     camera_id: str
     file: str | None  # None: nothing recorded in the range
@@ -85,6 +94,7 @@ class CameraExport:
     frames: int | None = None
     person_found: bool | None = None  # the kept event's person found in this camera's footage (None: n/a)
     mask_verdicts: bool | None = None  # boxes carry mask verdicts (False: no mask model; None: no analysis)
+    skipped: tuple[SkippedSegment, ...] = ()  # damaged segments left out (the rest is exported)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +108,10 @@ class ExportResult:
     @property
     def gaps(self) -> list[tuple[str, TimeRange]]:
         return [(c.camera_id, g) for c in self.cameras for g in c.gaps]
+
+    @property
+    def skipped(self) -> list[tuple[str, SkippedSegment]]:
+        return [(c.camera_id, s) for c in self.cameras for s in c.skipped]
 
 
 class Exporter:
@@ -155,6 +169,7 @@ class Exporter:
             "signed_by": self.signer.public.fingerprint,
             "files": hashes,
             "gaps": [[cid, g.start, g.end] for cid, g in result.gaps],
+            "skipped_damaged": [[cid, k.segment.path, k.why] for cid, k in result.skipped],
         }
         self._audit(user, "export", ",".join(request.cameras), details)
         return result
@@ -176,7 +191,7 @@ class Exporter:
         progress: Callable[[ExportProgress], None] | None,
         cancel: threading.Event | None,
     ) -> ExportResult:
-        plan, target = self._plan(req)
+        plan, target, skipped = self._plan(req)
         signer = self.signer  # before any work: a damaged key fails the export up front
         if target is not None:
             req = dataclasses.replace(req, keep_event=target.event_id)
@@ -187,7 +202,7 @@ class Exporter:
         shutil.rmtree(part, ignore_errors=True)
         part.mkdir()
         try:
-            cams = self._export_cameras(req, (plan, target), part, progress, cancel)
+            cams = self._export_cameras(req, (plan, target, skipped), part, progress, cancel)
             created = time.time()
             videos = [part / c.file for c in cams if c.file]
             entries = [file_entry(p, part) for p in videos]
@@ -210,7 +225,9 @@ class Exporter:
             tuple(final / c.file for c in cams if c.file),
         )
 
-    def _plan(self, req: ExportRequest) -> tuple[dict[str, list[Segment]], KeepTarget | None]:
+    def _plan(
+        self, req: ExportRequest
+    ) -> tuple[dict[str, list[Segment]], KeepTarget | None, dict[str, list[SkippedSegment]]]:
         if not req.reason.strip():
             raise UserError("a reason is required: say why this footage is exported (--reason TEXT)")
         if not req.cameras:
@@ -225,6 +242,7 @@ class Exporter:
         try:
             known = set(recorded_cameras(db)) | set(self.camera_names)
             plan: dict[str, list[Segment]] = {}
+            skipped: dict[str, list[SkippedSegment]] = {}
             for cid in dict.fromkeys(req.cameras):
                 if cid not in known:
                     raise UserError(
@@ -236,30 +254,38 @@ class Exporter:
                     log.warning(
                         "export: %d indexed segments of %s are missing on disk", len(segs) - len(present), cid
                     )
-                plan[cid] = present
+                damage = {s.path: mp4_damage(self.recordings_dir / s.path) for s in present}
+                skipped[cid] = [SkippedSegment(s, why) for s in present if (why := damage[s.path])]
+                for k in skipped[cid]:
+                    log.warning("export: %s recording %s is %s; skipped", cid, k.segment.path, k.why)
+                plan[cid] = [s for s in present if not damage[s.path]]
             if not any(plan.values()):
+                if any(skipped.values()):
+                    raise UserError(_all_damaged(skipped, req))
                 raise UserError(_nothing_recorded(db, req))
-            return plan, _keep(db, req)
+            return plan, _keep(db, req), skipped
         finally:
             db.conn.close()
 
     def _export_cameras(
         self,
         req: ExportRequest,
-        planned: tuple[dict[str, list[Segment]], KeepTarget | None],
+        planned: tuple[dict[str, list[Segment]], KeepTarget | None, dict[str, list[SkippedSegment]]],
         part: Path,
         progress: Callable[[ExportProgress], None] | None,
         cancel: threading.Event | None,
     ) -> list[CameraExport]:
-        plan, target = planned
+        plan, target, skipped = planned
         cams: list[CameraExport] = []
         total = len(plan)
         for n, (cid, segs) in enumerate(plan.items()):
-            covered = merge_ranges(segs)
-            clipped = [TimeRange(max(r.start, req.start), min(r.end, req.end)) for r in covered]
-            gaps = gaps_in(clipped, req.start, req.end)
+            clipped = _clip(merge_ranges(segs), req)
+            bad = tuple(skipped.get(cid, ()))
+            # a damaged segment was recorded: its time is listed as skipped, not as a gap
+            recorded = _clip(merge_ranges([*segs, *(k.segment for k in bad)]), req)
+            gaps = gaps_in(recorded, req.start, req.end)
             if not segs:
-                cams.append(CameraExport(cid, None, "none", (), tuple(gaps)))
+                cams.append(CameraExport(cid, None, "none", (), tuple(gaps), skipped=bad))
                 continue
             fname = f"{safe_component(cid, 'camera')}_{utc_stamp(req.start)}_{utc_stamp(req.end)}.mp4"
             job = CutJob(tuple(segs), self.recordings_dir, req.start, req.end, inside(part, fname))
@@ -269,7 +295,7 @@ class Exporter:
                     progress(ExportProgress((n + f) / total, cid, f"{cid}: {int(f * 100)} %"))
 
             report(0.0)
-            done = CameraExport(cid, fname, "stream-copy", tuple(clipped), tuple(gaps), tuple(segs))
+            done = CameraExport(cid, fname, "stream-copy", tuple(clipped), tuple(gaps), tuple(segs), skipped=bad)
             if (req.overlays or req.blur_faces) or not can_copy(segs):
                 keep = target if target is not None and target.camera_id == cid else None
                 done = self._render(req, job, keep, done, report, cancel)
@@ -326,6 +352,17 @@ def _keep(db: Database, req: ExportRequest) -> KeepTarget | None:
         assert req.keep_track is not None
         event_id = event_of_track(db, req.keep_track, req.cameras, req.start, req.end)
     return keep_target(db, event_id, req.cameras, req.start, req.end)
+
+
+def _clip(ranges: list[TimeRange], req: ExportRequest) -> list[TimeRange]:
+    return [TimeRange(max(r.start, req.start), min(r.end, req.end)) for r in ranges]
+
+
+def _all_damaged(skipped: Mapping[str, list[SkippedSegment]], req: ExportRequest) -> str:
+    names = "; ".join(f"{cid}: {k.segment.path} ({k.why})" for cid, ks in skipped.items() for k in ks)
+    return (
+        f"every recording between {utc_iso(req.start)} and {utc_iso(req.end)} is damaged, nothing to export: {names}"
+    )
 
 
 def _nothing_recorded(db: Database, req: ExportRequest) -> str:

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from app.clips.index import Segment, add_segment, all_segments, remove_segment
+from app.clips.index import Segment, add_segment, all_segments, recorded_cameras, remove_segment
 from app.clips.recorder import FrameFeed, Recorder, RecorderSettings, RecorderStatus
+from app.clips.reindex import add_found, indexed_paths, unindexed_segments
 from app.config import CameraConfig
 from app.store.bookmarks import locked_ranges, overlaps_lock
 
@@ -101,6 +102,9 @@ class RecordingManager:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.settings = settings or RecorderSettings()
+        self.reindexed: list[Segment] = []  # segments found on disk without an index row at start
+        self._started_at: float | None = None
+        self._all_cameras = [c.id for c in cameras]
         feeds = feeds or {}
         self.recorders = {
             c.id: Recorder(c, recordings_dir, self._index, self.settings, feeds.get(c.id))
@@ -123,6 +127,7 @@ class RecordingManager:
         self.recordings_dir.mkdir(parents=True, exist_ok=True)
         with self._db_lock:
             self._open()
+        self._started_at = time.time()  # files written from now on are this run's: the recorders index them
         self._stop.clear()
         for r in self.recorders.values():
             r.start()
@@ -142,6 +147,10 @@ class RecordingManager:
             if self._db is not None:
                 self._db.conn.close()
                 self._db = None
+
+    def _camera_ids(self, db: Database) -> list[str]:
+        """The configured recorded cameras and every camera already in the index."""
+        return [*self.recorders, *recorded_cameras(db), *self._all_cameras]
 
     def add_camera(self, cam: CameraConfig, feed: FrameFeed | None = None) -> None:
         """Start recording a camera added while recording runs (replaces a recorder of the same id)."""
@@ -164,7 +173,22 @@ class RecordingManager:
         with self._db_lock:
             return apply_retention(self._open(), self.recordings_dir, self.policy)
 
+    def reindex(self) -> list[Segment]:
+        """Index segment files of earlier runs that have no row (the folder is scanned without holding the
+        database, so recorders keep indexing meanwhile)."""
+        with self._db_lock:
+            db = self._open()
+            known, cams = indexed_paths(db), self._camera_ids(db)
+        found = unindexed_segments(self.recordings_dir, cams, known, self._started_at)
+        with self._db_lock:
+            self.reindexed = add_found(self._open(), found)
+        return self.reindexed
+
     def _retention_loop(self) -> None:
+        try:  # first, so retention sees the re-indexed segments too
+            self.reindex()
+        except Exception:
+            log.exception("re-indexing the recordings folder failed")
         while not self._stop.is_set():
             try:
                 self.run_retention()

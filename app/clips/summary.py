@@ -86,6 +86,11 @@ def summary_text(rec: ExportRecord) -> str:
             lines.append(f"    recorded: {_fmt_range(r.start, r.end)}")
         for g in c.gaps:
             lines.append(f"    GAP (nothing recorded): {_fmt_range(g.start, g.end)}")
+        for k in c.skipped:
+            lines.append(
+                f"    SKIPPED (recording damaged: {k.why}): {k.segment.path}, "
+                f"{_fmt_range(max(k.segment.start, req.start), min(k.segment.end, req.end))}"
+            )
     lines += ["", "FILES (SHA-256)"]
     lines += [f"  {e['sha256']}  {e['name']}  ({e['bytes']} bytes)" for e in entries]
     lines += [
@@ -130,6 +135,10 @@ def manifest_data(rec: ExportRecord) -> dict[str, Any]:
                 "frames": c.frames,
                 "covered": [rng(r) for r in c.covered],
                 "gaps": [rng(g) for g in c.gaps],
+                "skipped_segments": [
+                    {**rng(TimeRange(k.segment.start, k.segment.end)), "path": k.segment.path, "why": k.why}
+                    for k in c.skipped
+                ],
                 "source_segments": [
                     {"path": s.path, "start": s.start, "end": s.end, "bytes": s.bytes, "frames": s.frames}
                     for s in c.segments

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.capture.slot import LatestSlot
+from app.playback import decoder
 from app.playback.clock import SyncClock
-from app.playback.decoder import DecodedFrame, SegmentReader
+from app.playback.decoder import DamagedRecordingError, DecodedFrame, SegmentReader
 from app.playback.lookup import RecordingLookup
 
 log = logging.getLogger("vigil.playback")
@@ -26,7 +27,8 @@ IDLE_WAIT_S = 0.004
 class SourceState(enum.Enum):
     PLAYING = "playing"  # a frame of the clock's moment is shown
     NO_RECORDING = "no_recording"  # nothing was recorded at that moment (a gap)
-    ERROR = "error"  # the file is missing or damaged
+    ERROR = "error"  # the file is missing or cannot be read
+    DAMAGED = "damaged"  # the segment is there but truncated or garbled: skipped, playback goes on
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,8 @@ class SourceStatus:
     state: SourceState
     message: str = ""
     asked: float = 0.0  # the clock position this status answers
+    segment_start: float = 0.0  # DAMAGED: where the damaged segment starts (UTC)
+    file: str = ""  # DAMAGED: its file name
 
 
 class PlaybackSource:
@@ -138,6 +142,12 @@ class PlaybackSource:
             self._miss_until = None
             try:
                 reader = SegmentReader(seg, self._dir)
+            except DamagedRecordingError as exc:
+                log.warning("playback %s: recording %s is %s; skipped", self.camera_id, seg.path, exc)
+                self._set(SourceStatus(SourceState.DAMAGED, str(exc), pos, seg.start, Path(seg.path).name))
+                self._miss_until = (seg.start, seg.end)
+                self._done_epoch, self._done_pos = state.epoch, pos
+                return False
             except OSError as exc:
                 self._set(SourceStatus(SourceState.ERROR, str(exc), pos))
                 self._miss_until = (seg.start, seg.end)
@@ -145,15 +155,23 @@ class PlaybackSource:
                 return False
             self._reader = reader
         backwards = state.playing and state.speed < 0
-        frame = reader.frame_before(pos) if backwards else reader.frame_at(pos)
+        if state.playing and abs(state.speed) >= decoder.KEY_FRAME_SPEED:
+            frame = reader.key_frame_at(pos, backwards)  # key frames only: cheap, whatever the GOP
+        else:
+            frame = reader.frame_before(pos) if backwards else reader.frame_at(pos)
         if frame is None:
-            self._set(SourceStatus(SourceState.ERROR, f"cannot decode {reader.path.name}", pos))
+            seg = reader.segment
+            log.warning("playback %s: no frame of %s can be decoded; skipped", self.camera_id, seg.path)
+            self._set(SourceStatus(SourceState.DAMAGED, "no frame can be decoded", pos, seg.start, reader.path.name))
             self._miss_until = (reader.segment.start, reader.segment.end)
             self._close_reader()
         else:
-            if shown is None or shown.at != frame.at or shown.segment_id != frame.segment_id:
+            new = shown is None or shown.at != frame.at or shown.segment_id != frame.segment_id
+            if new:
                 self.frames.put(frame)
             self._set(SourceStatus(SourceState.PLAYING, "", pos))
+            self._done_epoch, self._done_pos = state.epoch, pos
+            return new  # the same frame again (a key frame held at 16x): wait a tick rather than spin
         self._done_epoch, self._done_pos = state.epoch, pos
         return True
 

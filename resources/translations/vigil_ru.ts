@@ -956,6 +956,10 @@
         <translation>Нет записи на {cid}: {time} – {time2}</translation>
     </message>
     <message>
+        <source>Skipped a damaged recording on {cid}: {time} – {time2} ({file}: {why})</source>
+        <translation>Пропущена повреждённая запись на {cid}: {time} – {time2} ({file}: {why})</translation>
+    </message>
+    <message>
         <source>Export again</source>
         <translation>Экспортировать ещё раз</translation>
     </message>
@@ -1221,6 +1225,10 @@
     <message>
         <source>Cannot play this recording: {why}</source>
         <translation>Не удаётся воспроизвести запись: {why}</translation>
+    </message>
+    <message>
+        <source>Recording damaged at {when} ({why}); playback goes on with the next one</source>
+        <translation>Запись повреждена с {when} ({why}); воспроизведение продолжится со следующей</translation>
     </message>
     <message>
         <source>NO MASK</source>

@@ -143,12 +143,23 @@ def test_disk_full_during_recording_and_writes_then_space_returns(
     assert videos and all(_frames(p) > 0 for p in videos)  # only complete, playable segments
     with sqlite3.connect(db) as con:
         indexed = con.execute("select count(*) from recordings").fetchone()[0]
+    # the next start indexes any segment whose row the full disk lost: every file on disk is indexed then
+    restarted = RecordingManager(
+        [cam], rec, db, RetentionPolicy(min_free_bytes=0), settings=RecorderSettings(segment_s=1.0)
+    )
+    restarted.recorders.clear()  # only the start-up scan, no new recording
+    restarted.start()
+    restarted.stop()
+    with sqlite3.connect(db) as con:
+        paths = {r[0] for r in con.execute("select path from recordings")}
+    assert {p.relative_to(rec).as_posix() for p in videos} <= paths
     report(
         "disk_full",
         cycles=cycles,
         events=submitted,
         segments_on_disk=len(videos),
         segments_indexed=indexed,
+        reindexed_at_next_start=len(restarted.reindexed),
         max_resume_s=round(max(resumed_s), 1),
         store_errors=len(errors),
     )

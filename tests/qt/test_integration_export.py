@@ -164,3 +164,25 @@ def test_export_from_a_stored_event_offers_to_keep_that_person_sharp(qtbot, reco
         assert "selected person was not found; every face is blurred" in dialog.message.text()
         options = json.loads(result.manifest.read_text())["options"]
         assert options["keep_event"] == row.id and options["keep_event_found"] is False
+
+
+def test_a_damaged_segment_is_skipped_and_named_in_the_dialog(qtbot, recorded) -> None:
+    base, clip, t0, t_end = recorded
+    segs = all_segments(Database(str(base / "vigil.sqlite3")), "cam1")
+    bad = base / "recordings" / segs[1].path
+    bad.write_bytes(bad.read_bytes()[: bad.stat().st_size // 2])  # cut in half: its MP4 index is gone
+    with running_window(qtbot, base, clip, user="sue") as rig:
+        roles = rig.window.roles
+        assert roles is not None
+        dialog = roles.export_event(Event(t0 + 3.0, "cam1", EventKind.NO_MASK, 2))
+        assert isinstance(dialog, ExportDialog)
+        dialog.out_edit.setText(str(base / "usb"))
+        dialog.reason_edit.setText("damaged segment in the range")
+        qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dialog.result_ is not None, timeout=20000)
+        result = dialog.result_
+        assert result is not None
+        lines = [ln for ln in dialog.message.text().splitlines() if ln.startswith("Skipped a damaged recording")]
+        assert len(lines) == 1 and Path(segs[1].path).name in lines[0] and "truncated" in lines[0]
+        assert [k.segment.path for _, k in result.skipped] == [segs[1].path]
+        assert verify_manifest(result.manifest).ok

@@ -278,6 +278,9 @@ class ExportDialog(QDialog):
             lines.append(self.tr("The mask model was unavailable; boxes are drawn as uncertain."))
         for cid, gap in result.gaps:
             lines.append(self.tr("Not recorded on {cid}: {time} – {time2}").format(cid=cid, time=_local(gap.start), time2=_local(gap.end)))
+        for cid, k in result.skipped:
+            lines.append(self.tr("Skipped a damaged recording on {cid}: {time} – {time2} ({file}: {why})").format(
+                cid=cid, time=_local(k.segment.start), time2=_local(k.segment.end), file=Path(k.segment.path).name, why=k.why))  # fmt: skip
         self.message.setStyleSheet("color: #7ee787")
         self.message.setText("\n".join(lines))
         self.export_button.setText(self.tr("Export again"))

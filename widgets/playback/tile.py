@@ -55,7 +55,9 @@ class PlaybackTile(QWidget):
     def refresh(self) -> None:
         version = self.source.frames.version
         status = self.source.status
-        changed = status.state is not self._state or (status.state is not SourceState.PLAYING and status.asked != self._asked)
+        changed = status.state is not self._state or (
+            status.state is not SourceState.PLAYING and status.asked != self._asked
+        )
         self._state, self._asked = status.state, status.asked
         if version != self._version:
             self._version = version
@@ -130,18 +132,25 @@ class PlaybackTile(QWidget):
             font = QFont(self.font())
             font.setPixelSize(16)
             p.setFont(font)
-            when = time.strftime("%H:%M:%S", time.localtime(self._asked)) if self._asked else ""
-            text = (
-                self.tr("No recording at {when}").format(when=when)
-                if self._state is SourceState.NO_RECORDING
-                else self.tr("Cannot play this recording: {why}").format(why=self.source.status.message)
-            )
-            p.drawText(area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
+            p.drawText(area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.message())
         if self.options.info:
             self._paint_info(p)
         p.setPen(QPen(QColor(48, 54, 61), 1))
         p.drawRect(self.rect().adjusted(0, 0, -1, -1))
         p.end()
+
+    def message(self) -> str:
+        """The one line shown instead of a picture: a gap, a damaged segment, a file that cannot be read."""
+        status = self.source.status
+        if self._state is SourceState.NO_RECORDING:
+            when = time.strftime("%H:%M:%S", time.localtime(self._asked)) if self._asked else ""
+            return self.tr("No recording at {when}").format(when=when)
+        if self._state is SourceState.DAMAGED:
+            when = time.strftime("%H:%M:%S", time.localtime(status.segment_start))
+            return self.tr("Recording damaged at {when} ({why}); playback goes on with the next one").format(
+                when=when, why=status.message
+            )
+        return self.tr("Cannot play this recording: {why}").format(why=status.message)
 
     def _paint_analysed(self, p: QPainter, target: QRectF) -> None:
         moment = self.analyser.latest(self.source.camera_id) if self.analyser is not None else None
@@ -160,7 +169,11 @@ class PlaybackTile(QWidget):
         stored = self.overlay is OverlaySource.STORED
         p.fillRect(box, QColor(31, 111, 235, 200) if stored else QColor(110, 64, 170, 200))
         p.setPen(QColor(255, 255, 255))
-        p.drawText(box, Qt.AlignmentFlag.AlignCenter, p.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, int(w) - 8))
+        p.drawText(
+            box,
+            Qt.AlignmentFlag.AlignCenter,
+            p.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, int(w) - 8),
+        )
 
     def _paint_boxes(self, p: QPainter, target: QRectF) -> None:
         frame = self.shown
@@ -204,7 +217,9 @@ class PlaybackTile(QWidget):
         p.fillRect(tag, QColor(176, 48, 48))
         p.setPen(QColor(255, 255, 255))
         p.drawText(tag, Qt.AlignmentFlag.AlignCenter, self.tr("PLAYBACK"))
-        p.drawText(bar.adjusted(96, 0, -8, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self.name)
+        p.drawText(
+            bar.adjusted(96, 0, -8, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self.name
+        )
         if self.shown is not None and self._state is SourceState.PLAYING:
             ms = int((self.shown.at % 1) * 1000)
             when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.shown.at)) + f".{ms:03d}"
