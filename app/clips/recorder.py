@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import logging
+import shutil
 import subprocess
 import threading
 import time
@@ -33,6 +34,9 @@ from app.logs import redact
 log = logging.getLogger("vigil.clips")
 
 COPYABLE = {"h264", "hevc"}
+# After a full disk the recorder starts again only once this much is free where it writes (a few seconds of
+# 720p video), instead of retrying into a disk that fills again at once.
+RESUME_FREE_BYTES = 2 * 2**20
 
 
 class FrameFeed(Protocol):
@@ -185,6 +189,9 @@ class Recorder:
                 ended = False
             finally:
                 self._cleanup_incoming()
+            if self._disk_full():
+                self._wait_for_space()
+                continue
             if (
                 ended
                 and not self.camera.loop
@@ -199,6 +206,21 @@ class Recorder:
                 break
             backoff = min(30.0, backoff * 2)
         self._set(RecorderState.IDLE, message="stopped")
+
+    def _disk_full(self) -> bool:
+        st = self.status
+        return st.state is RecorderState.ERROR and st.message.startswith("disk full")
+
+    def _wait_for_space(self) -> None:
+        """Stay paused (status unchanged) until space returns or the recorder is stopped."""
+        while not self._stop.wait(1.0):
+            try:
+                free = shutil.disk_usage(self._incoming).free
+            except OSError:
+                continue
+            if free >= RESUME_FREE_BYTES:
+                log.info("camera %s: %d MB free again, recording resumes", self.camera.id, free // 2**20)
+                return
 
     def _session(self, mode: RecordMode) -> bool:
         """One ffmpeg run. True when the source ended normally."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import shutil
 import sqlite3
 import subprocess
 import threading
@@ -16,7 +17,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from app.clips.recorder import RecorderSettings, RecorderState
+from app.clips.recorder import RESUME_FREE_BYTES, RecorderSettings, RecorderState
 from app.clips.recording import RecordingManager, RetentionPolicy
 from app.config import CameraConfig
 from app.domain import Event, EventKind
@@ -27,11 +28,17 @@ from tests.integration.test_clips_support import make_h264, needs_ffmpeg
 pytestmark = needs_ffmpeg
 
 
+def _disk_mb(faults: FaultSettings) -> int:
+    """12 MB, and 8 MB more for each further cycle: the recordings of the earlier cycles stay on it."""
+    return 12 + 8 * (faults.count("disk_full_cycles", 1, 3) - 1)
+
+
 @pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
+def small_disk(tmp_path: Path, faults: FaultSettings) -> Iterator[Path]:
     mnt = tmp_path / "small"
     mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", str(mnt)], capture_output=True)
+    size = f"size={_disk_mb(faults)}m"
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", size, "tmpfs", str(mnt)], capture_output=True)
     if r.returncode != 0:
         pytest.skip("cannot mount a small tmpfs here (needs root or CAP_SYS_ADMIN)")
     try:
@@ -41,17 +48,19 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def _fill(path: Path) -> int:
-    """Write ``path`` until the disk is full; the bytes written."""
+    """Write ``path`` (appending) until the disk is full; the bytes written. Unbuffered, so a write that
+    fails part-way leaves nothing for ``close()`` to retry; a disk that is full already writes 0 bytes."""
     written = 0
     chunk = b"\0" * 65536
-    with path.open("wb") as f:
-        try:
+    try:
+        with path.open("ab", buffering=0) as f:
             while True:
-                f.write(chunk)
-                f.flush()
-                written += len(chunk)
-        except OSError as exc:
-            assert exc.errno == errno.ENOSPC
+                n = f.write(chunk)
+                if not n:
+                    break
+                written += n
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC, exc
     return written
 
 
@@ -117,12 +126,16 @@ def test_disk_full_during_recording_and_writes_then_space_returns(
             assert "disk full" in status.message and "paused until space is freed" in status.message
             assert any("full" in e and str(db) in e for e in errors), errors
             assert writer.stats().dropped == 0  # kept in memory, not lost
-            time.sleep(1.0)  # the recorder has cleaned up its unfinished segment
+            _fill(filler)  # take what the recorder's clean-up of its unfinished segment gave back
+            time.sleep(1.5)
             assert not list(rec.rglob("*.part")), "a half-written segment was left"
+            assert recorder.status.state is RecorderState.ERROR, "retried into the full disk"
             with StoreReader(db) as reader:  # what was stored stays readable meanwhile
                 assert reader.counts()["events"] > 0
             filler.unlink()
             freed = time.monotonic()
+            free = shutil.disk_usage(small_disk).free
+            assert free >= RESUME_FREE_BYTES, f"test set-up: only {free} bytes free after the filler went"
             segs = recorder.status.segments
             wait_until(
                 lambda s=segs: recorder.status.segments > s, 90, f"recording resumes (cycle {cycle + 1})"
@@ -162,4 +175,5 @@ def test_disk_full_during_recording_and_writes_then_space_returns(
         reindexed_at_next_start=len(restarted.reindexed),
         max_resume_s=round(max(resumed_s), 1),
         store_errors=len(errors),
+        disk_mb=_disk_mb(faults),
     )
