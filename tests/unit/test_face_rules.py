@@ -120,6 +120,7 @@ def test_the_station_builds_the_rules_from_analysis_settings(tmp_path: Path) -> 
     shipped = tracker_options(AnalysisConfig())  # the station's defaults switch every rule on
     assert shipped.person.face_hits == 2 and shipped.person.duplicate_within == 1.0
     assert shipped.max_size_ratio == 1.6
+    assert AnalysisConfig().small_face_px == 0  # the small-face gate is opt-in (it lowered the accuracy)
     spec = engine_spec(StationConfig(analysis=cfg), StationOptions(), tmp_path / "db.sqlite3")
     assert spec.tracker.person == rules and spec.analysis.small_face_px == cfg.small_face_px
     path = tmp_path / "v.toml"
