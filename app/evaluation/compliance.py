@@ -321,10 +321,13 @@ def evaluate(
     }
 
 
-def count_clip(path: Path, cameras: int = 16, zones: tuple[Zone, ...] = ()) -> dict[str, int]:
-    """People counted on one clip by the station's engine for ``cameras`` cameras, with a camera's zones:
-    what drawing a zone changes (the zone test of the camera manager runs it in a child process)."""
-    config = station_config(cameras)
+def count_clip(
+    path: Path, cameras: int = 16, zones: tuple[Zone, ...] = (), base: StationConfig | None = None
+) -> dict[str, int]:
+    """People counted on one clip by the station's engine for ``cameras`` cameras, with a camera's zones
+    and the [analysis] settings of ``base``: what drawing a zone changes (the zone test of the camera
+    manager runs it in a child process)."""
+    config = station_config(cameras, base)
     with tempfile.TemporaryDirectory(prefix="vigil-zonec-") as tmp:
         spec = replace(engine_spec(config, StationOptions(), Path(tmp) / "unused.sqlite3"), db_path="")
         _, _, tot = play_clip(path, spec, config.cameras[0].analysis_fps, Path(tmp) / "clip.sqlite3", zones)
