@@ -20,8 +20,7 @@ from app.analysis.governor import station_governor
 from app.analysis.healing import AnalysisHealth, HealthBoard, NoticeSink
 from app.analysis.process import PooledAnalysisRunner, ProcessAnalysisRunner
 from app.analysis.rules import CameraHealthRules
-from app.analysis.spec import EngineSpec
-from app.analysis.tracker import TrackerOptions
+from app.analysis.spec import EngineSpec, tracker_options
 from app.analysis.worker import AnalysisRunner, ThreadAnalysisRunner
 from app.capture.camera import CameraCapture, CaptureOptions
 from app.capture.slot import LatestSlot
@@ -381,7 +380,7 @@ def engine_spec(config: StationConfig, options: StationOptions, db_path: Path | 
     return EngineSpec(
         analysis=config.analysis,
         detector_preset=resolve_preset(options.detector_preset, config),
-        tracker=TrackerOptions(lost_after_s=config.analysis.lost_track_s),
+        tracker=tracker_options(config.analysis),
         mask_enabled=options.mask_enabled,
         db_path=str(db_path),
         governor=station_governor(config, engines),

@@ -18,7 +18,7 @@ mask probabilities are renormalised over the three mask classes (mask state give
 
 Calibrated abstention: the model's metadata may hold a minimum top probability per face size
 (``min_confidence_by_size``, chosen on the validation split); a face is ``uncertain`` below the larger of
-that and ``AnalysisConfig.min_mask_confidence``.
+that and ``AnalysisConfig.min_mask_confidence`` (``small_face_min_confidence`` under ``small_face_px``).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from app.analysis.quality import assess
+from app.analysis.quality import assess, size_min_confidence
 from app.config import AnalysisConfig
 from app.domain import Detection, MaskState
 from app.errors import ModelError, UserError
@@ -179,11 +179,13 @@ class MaskClassifier:
         self.size_bins, self.size_min_conf = _size_gate(meta.get("min_confidence_by_size", ""))
 
     def min_confidence(self, face_px: float, cfg: AnalysisConfig) -> float:
-        """Top probability a face of this size needs to be judged (calibrated per size, or the setting)."""
+        """Top probability a face of this size needs to be judged: the settings' bar for its size
+        (``size_min_confidence``), raised to the model's own calibrated bar per size where it has one."""
+        floor = size_min_confidence(face_px, cfg)
         if not self.size_min_conf:
-            return cfg.min_mask_confidence
+            return floor
         k = int(np.searchsorted(np.asarray(self.size_bins), face_px, side="right"))
-        return max(cfg.min_mask_confidence, self.size_min_conf[k])
+        return max(floor, self.size_min_conf[k])
 
     def classify(self, crops: list[np.ndarray]) -> np.ndarray:
         """(N, 3) float32 probabilities (mask, no_mask, incorrect), one batched call for all crops.

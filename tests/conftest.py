@@ -10,7 +10,8 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
+# VIGIL_SHARED_DATA: the same data where the checkout is not beside ../shared (a git worktree elsewhere)
+SHARED_DATA = Path(os.environ.get("VIGIL_SHARED_DATA") or REPO.parent / "shared" / "data")
 
 
 @pytest.fixture(autouse=True)

@@ -164,9 +164,11 @@ class AnalysisEngine:
         return found
 
     def _exclude(self, frame: Frame, found: list[Detection]) -> list[Detection]:
-        """Faces centred in an exclusion zone never reach the mask model, the tracker or the overlay."""
+        """Faces centred in an exclusion zone never reach the mask model, the tracker or the overlay; nor
+        does a box beside a better face of the same frame (``person_rules.drop_duplicates``)."""
         zones = self._zones.get(frame.camera_id)
-        return found if zones is None else zones.drop_excluded(found, frame.width, frame.height)
+        found = found if zones is None else zones.drop_excluded(found, frame.width, frame.height)
+        return person_rules.drop_duplicates(self._parts.tracker.person, found)
 
     def finish(self, camera_id: str | None = None) -> tuple[TrackSummary, ...]:
         """End open tracks (of one camera, or all) and return their summaries."""
@@ -200,15 +202,17 @@ class AnalysisEngine:
         events: list[Event] = []
         for det, tid, (state, probs) in zip(dets, step.track_ids, judged, strict=True):
             track = tracker.tracks[tid]
-            person_rules.observe(
-                self._parts.tracker.person, track, det.bbox, frame.image, frame.captured_mono
-            )
-            entered = False
+            rules = self._parts.tracker.person
+            was_person = tracker.is_person(track)
+            person_rules.observe(rules, track, det.bbox, frame.image, frame.captured_mono)
+            person_rules.observe_score(rules, track, det.score)
             if zones is not None and zones.has_count_zone:
-                entered = person_rules.observe_zone(track, zones.in_count_zone(det.bbox, frame.width, frame.height))
+                person_rules.observe_zone(track, zones.in_count_zone(det.bbox, frame.width, frame.height))
             verdict = self._update_verdict(track, state, probs)
-            if entered and verdict is None and self._verdict_of(track) is not MaskState.UNKNOWN:
-                verdict = self._verdict_of(track)  # settled outside the zone: its event is due now
+            became_person = not was_person and tracker.is_person(track)
+            if became_person and verdict is None and self._verdict_of(track) is not MaskState.UNKNOWN:
+                # settled before it counted (outside the counting zone, before its face-like frames)
+                verdict = self._verdict_of(track)
             if verdict is not None and tracker.is_person(track):
                 event = self._verdict_event(frame, det, track, verdict)
                 if event is not None:

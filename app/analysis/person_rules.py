@@ -6,6 +6,14 @@ thumbnail below ``static_pixels`` grey levels) for ``static_after_s`` seconds is
 display: its track is flagged ``static`` and never counted. A real person who stands still still blinks,
 breathes and turns a little; one movement beyond the limits clears the track for good.
 
+*Face-like detections*: a track counts only after ``face_hits`` detections scoring ``face_score`` or
+more. Gloved hands, papers on a desk and the back of a head get boxed now and then, but their boxes never
+score like a face; a real face does, at least twice, somewhere along its track.
+
+*Duplicate faces*: of two boxes of one frame whose centres lie within ``duplicate_within`` face sizes
+(of the better-scored box), only the better-scored one is kept: the other is a hand, a collar or papers
+next to a face, and would become a second "person" beside the real one.
+
 *Counting zone* (``app.zones``): with one, a track counts only once it was seen inside it.
 
 Pure logic on ``Track.data``; the engine calls ``observe`` (and ``observe_zone``) for every detection it
@@ -20,7 +28,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from app.domain import BBox
+from app.domain import BBox, Detection
 
 if TYPE_CHECKING:
     from app.analysis.tracker import Track
@@ -33,6 +41,10 @@ class PersonRules:
     static_after_s: float = 8.0  # 0: off
     static_move: float = 0.15  # box centre / size change, in face sizes
     static_pixels: float = 3.0  # mean |grey difference| (0-255) of a 16x16 thumbnail
+    # off here; the station switches them on from [analysis] (``app.analysis.spec.tracker_options``)
+    face_hits: int = 0  # detections scoring face_score or more before a track counts; 0: off
+    face_score: float = 0.72
+    duplicate_within: float = 0.0  # face sizes between two boxes' centres; 0: off
 
 
 def _thumb(image: np.ndarray, box: BBox) -> np.ndarray | None:
@@ -72,6 +84,36 @@ def observe(rules: PersonRules, track: Track, box: BBox, image: np.ndarray, now_
         d.pop("static_ref", None)
     elif now_mono - since >= rules.static_after_s:
         d["static"] = True
+
+
+def observe_score(rules: PersonRules, track: Track, score: float) -> None:
+    """Count ``track``'s face-like detections (score ``face_score`` or more)."""
+    if score >= rules.face_score:
+        track.data["face_hits"] = track.data.get("face_hits", 0) + 1
+
+
+def lacks_face(rules: PersonRules, track: Track) -> bool:
+    """True while ``track`` has fewer than ``face_hits`` face-like detections (not yet a person)."""
+    return rules.face_hits > 0 and track.data.get("face_hits", 0) < rules.face_hits
+
+
+def drop_duplicates(rules: PersonRules, detections: list[Detection]) -> list[Detection]:
+    """The detections of one frame without those centred within ``duplicate_within`` face sizes of a
+    better-scored one (order kept)."""
+    if rules.duplicate_within <= 0 or len(detections) < 2:
+        return detections
+    kept: list[int] = []
+    for i in sorted(range(len(detections)), key=lambda k: -detections[k].score):
+        cx, cy = detections[i].bbox.center
+        near = False
+        for j in kept:
+            (kx, ky), size = detections[j].bbox.center, max(detections[j].bbox.size, 1.0)
+            if ((cx - kx) ** 2 + (cy - ky) ** 2) ** 0.5 < rules.duplicate_within * size:
+                near = True
+                break
+        if not near:
+            kept.append(i)
+    return [detections[i] for i in sorted(kept)]
 
 
 def is_static(track: Track) -> bool:

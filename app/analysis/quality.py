@@ -62,6 +62,15 @@ def assess(detection: Detection, crop_bgr: np.ndarray, cfg: AnalysisConfig) -> Q
     return judge_scores(size, blur_score(crop_bgr, size), turn_score(detection.keypoints), cfg)
 
 
+def size_min_confidence(face_px: float, cfg: AnalysisConfig) -> float:
+    """Top class probability a face of ``face_px`` needs to be judged: ``min_mask_confidence``, raised to
+    ``small_face_min_confidence`` for faces under ``small_face_px`` (below that size the classifier's
+    guesses are confident but wrong; an abstention is honest, a guess is not)."""
+    if face_px < cfg.small_face_px:
+        return max(cfg.min_mask_confidence, cfg.small_face_min_confidence)
+    return cfg.min_mask_confidence
+
+
 def judge_scores(face_px: float, blur: float, turn: float, cfg: AnalysisConfig) -> QualityIssue | None:
     """The gate on precomputed measures (face size, ``blur_score``, ``turn_score``; NaN turn passes)."""
     if face_px < cfg.min_face_px:

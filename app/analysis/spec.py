@@ -11,6 +11,7 @@ import numpy as np
 
 from app.analysis.engine import EngineParts, Judgement, MaskStage, MatchStage, VerdictTracker
 from app.analysis.governor import GovernorOptions
+from app.analysis.person_rules import PersonRules
 from app.analysis.tracker import TrackerOptions
 from app.config import AnalysisConfig
 from app.domain import Detection
@@ -32,6 +33,20 @@ class EngineSpec:
     tracker: TrackerOptions = field(default_factory=TrackerOptions)
     db_path: str = ""  # the event store; watchlist matching reads its enrolled embeddings from there
     governor: GovernorOptions = field(default_factory=GovernorOptions)  # preset "scheduled" only
+
+
+def tracker_options(analysis: AnalysisConfig) -> TrackerOptions:
+    """The tracker and person rules of ``[analysis]`` (who counts as a person), for the live station and
+    ``vigil eval-compliance`` alike."""
+    return TrackerOptions(
+        lost_after_s=analysis.lost_track_s,
+        max_size_ratio=analysis.track_max_size_ratio,
+        person=PersonRules(
+            face_hits=analysis.person_face_hits,
+            face_score=analysis.person_face_score,
+            duplicate_within=analysis.duplicate_face_within,
+        ),
+    )
 
 
 def build_parts(spec: EngineSpec) -> EngineParts:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.analysis.person_rules import PersonRules, is_static, outside_count_zone
+from app.analysis.person_rules import PersonRules, is_static, lacks_face, outside_count_zone
 from app.domain import BBox, Detection
 
 
@@ -17,6 +17,9 @@ class TrackerOptions:
     iou_min: float = 0.2  # greedy IoU matching threshold
     centroid_max: float = 1.0  # fallback: centre distance below this many face sizes (+1 per second unseen)
     lost_after_s: float = 4.0  # a track unseen this long has ended (detections of small faces come and go)
+    # a detection and a track whose face sizes differ more than this factor are two people (a small face
+    # behind a large one, a track jumping to its neighbour); 0: off
+    max_size_ratio: float = 1.6
     min_hits: int = 2  # a track with fewer detections is noise and is not counted as a person
     checkpoint_s: float = 2.0  # open tracks are stored this often, so a crash keeps the people in view; 0: off
     person: PersonRules = field(default_factory=PersonRules)  # posters and signs are not people
@@ -64,9 +67,15 @@ class FaceTracker:
         return self._tracks
 
     def is_person(self, track: Track) -> bool:
-        """Tracks seen fewer than ``min_hits`` times are detector noise, and a face that never moves is a
-        poster or sign (``person_rules``): neither is a visitor; nor is one never seen in the counting zone."""
-        return track.hits >= self.options.min_hits and not is_static(track) and not outside_count_zone(track)
+        """Tracks seen fewer than ``min_hits`` times are detector noise, a face that never moves is a poster
+        or sign, and a track without ``face_hits`` face-like detections is hands or papers (``person_rules``):
+        none is a visitor; nor is one never seen in the counting zone."""
+        return (
+            track.hits >= self.options.min_hits
+            and not is_static(track)
+            and not lacks_face(self.options.person, track)
+            and not outside_count_zone(track)
+        )
 
     def predictions(self, now_mono: float) -> list[tuple[tuple[float, float], float]]:
         """(predicted centre, face px) of every live track, most recently seen first."""
@@ -89,7 +98,7 @@ class FaceTracker:
         for iou, i, tid in pairs:
             if iou < self.options.iou_min:
                 break
-            if assigned[i] is None and tid in free:
+            if assigned[i] is None and tid in free and self._same_size(detections[i], self._tracks[tid]):
                 assigned[i] = tid
                 free.discard(tid)
         # 2. centroid fallback for fast movers / low frame rates
@@ -99,8 +108,10 @@ class FaceTracker:
             cx, cy = det.bbox.center
             best, best_d = None, float("inf")
             for tid in free:
-                px, py = self._tracks[tid].predicted_center(now_mono)
                 tr = self._tracks[tid]
+                if not self._same_size(det, tr):
+                    continue
+                px, py = tr.predicted_center(now_mono)
                 scale = max(det.bbox.size, tr.bbox.size, 1.0)
                 # A face missed for a while may have walked further: allow more distance per second unseen.
                 reach = self.options.centroid_max * (1.0 + min(now_mono - tr.last_seen_mono, 3.0))
@@ -120,6 +131,13 @@ class FaceTracker:
                 self._advance(self._tracks[match], det, now_mono, now_utc)
                 out.append(match)
         return TrackerStep(tuple(out), ended)
+
+    def _same_size(self, det: Detection, track: Track) -> bool:
+        ratio = self.options.max_size_ratio
+        if ratio <= 0:
+            return True
+        a, b = max(det.bbox.size, 1.0), max(track.bbox.size, 1.0)
+        return max(a, b) <= ratio * min(a, b)
 
     def finish(self) -> tuple[Track, ...]:
         """End every live track (camera stopped or station shutting down)."""

@@ -40,6 +40,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--clip", action="append", default=[], metavar="NAME", help="only this clip (repeatable)"
     )
+    parser.add_argument(
+        "--zones",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="per-clip camera zones (default: zones.toml beside the truth file, if there)",
+    )
+    parser.add_argument(
+        "--no-zones", action="store_true", help="play every clip without zones (ignore zones.toml)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
 
@@ -80,7 +90,12 @@ def format_table(report: dict[str, Any]) -> str:
         f"compliance MAE: {'-' if mae is None else f'{mae:.1f} pp'}   "
         f"people count error: {'-' if pce is None else f'{100 * pce:.0f} %'}",
         f"as a station with {cfg['cameras']} cameras: preset {cfg['detector_preset']}, "
-        f"{cfg['analysis_fps']:g} analysed frames/s per camera, mask model {cfg['mask_model']}",
+        f"{cfg['analysis_fps']:g} analysed frames/s per camera, mask model {cfg['mask_model']}, "
+        + (
+            "with zones (" + ", ".join(c for c, r in report["per_clip"].items() if r.get("zones")) + ")"
+            if report.get("with_zones")
+            else "no zones"
+        ),
     ]
     return "\n".join(lines)
 
@@ -91,9 +106,17 @@ def main(args: argparse.Namespace) -> int:
         raise UserError(f"clip folder not found: {root}")
     if args.cameras < 1:
         raise UserError(f"--cameras must be 1 or more, not {args.cameras}")
-    from app.evaluation.compliance import evaluate, read_truth
+    from app.evaluation.compliance import ZONES_FILE, evaluate, read_truth, read_zones
 
-    truth = read_truth(args.truth or root / "truth.csv")
+    truth_path: Path = args.truth or root / "truth.csv"
+    truth = read_truth(truth_path)
+    if args.no_zones and args.zones is not None:
+        raise UserError("--zones and --no-zones cannot be used together")
+    zones = {}
+    if args.zones is not None:
+        zones = read_zones(args.zones)
+    elif not args.no_zones and (truth_path.parent / ZONES_FILE).is_file():
+        zones = read_zones(truth_path.parent / ZONES_FILE)
     if args.clip:
         unknown = [c for c in args.clip if c not in {t.clip for t in truth}]
         if unknown:
@@ -108,7 +131,7 @@ def main(args: argparse.Namespace) -> int:
     def progress(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
-    report = evaluate(root, truth, args.cameras, base, progress)
+    report = evaluate(root, truth, args.cameras, base, progress, zones=zones)
     if args.json:
         print(json.dumps(report, indent=2))
     else:

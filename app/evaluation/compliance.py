@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import math
 import tempfile
+import tomllib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -29,8 +30,9 @@ from app.errors import UserError
 from app.store.compliance_query import ComplianceReader
 from app.store.records import CameraRecord, SiteRecord, TrackUpdate
 from app.store.writer import StoreWriter
-from app.zones import Zone
+from app.zones import Zone, ZoneError, check_zones, zone_from_dict
 
+ZONES_FILE = "zones.toml"  # per-clip zones, beside truth.csv
 TRUTH_COLUMNS = ("clip", "people", "masked", "unmasked", "incorrect", "notes")
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".avi", ".mov", ".webm", ".ts", ".m4v")
 CLOCK0 = 1_700_000_040.0  # a whole UTC minute: the clips' timestamps start here (deterministic runs)
@@ -68,6 +70,7 @@ class ClipResult:
     error_pp: float | None
     frames_analysed: int = 0
     seconds: float = 0.0
+    zones: int = 0  # zones of the clip's camera (from zones.toml)
 
     def as_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -114,6 +117,36 @@ def read_truth(path: Path) -> list[TruthRow]:
     if not rows:
         raise UserError(f"{path}: no clips listed")
     return rows
+
+
+ClipZones = dict[str, tuple[Zone, ...]]
+
+
+def read_zones(path: Path) -> ClipZones:
+    """Per-clip camera zones from a TOML file: ``[[clips]]`` tables with ``clip = "NAME"`` and ``zones =
+    [{kind = "exclude", points = [[x, y], ...]}, ...]`` (the format and rules of a camera's zones in the
+    station config). A bad file is one UserError line."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"zones file not found: {path}") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UserError(f"{path}: not a readable TOML file ({exc})") from None
+    clips = raw.get("clips", [])
+    if not isinstance(clips, list) or not all(isinstance(c, dict) for c in clips):
+        raise UserError(f"{path}: 'clips' must be an array of tables, written [[clips]]")
+    out: ClipZones = {}
+    for i, entry in enumerate(clips, start=1):
+        name = entry.get("clip")
+        if not isinstance(name, str) or not name.strip():
+            raise UserError(f'{path}: clips entry {i} needs clip = "FILE NAME"')
+        try:
+            zones = tuple(zone_from_dict(z) for z in entry.get("zones", []))
+            check_zones(zones)
+        except (ZoneError, TypeError) as exc:
+            raise UserError(f"{path}: clip {name}: {exc}") from None
+        out[name.strip()] = zones
+    return out
 
 
 def station_config(cameras: int, base: StationConfig | None = None) -> StationConfig:
@@ -228,9 +261,12 @@ def evaluate(
     base: StationConfig | None = None,
     progress: Progress | None = None,
     options: StationOptions | None = None,
+    zones: ClipZones | None = None,
 ) -> dict[str, Any]:
-    """The report ``vigil eval-compliance --json`` prints (stable keys, see README)."""
+    """The report ``vigil eval-compliance --json`` prints (stable keys, see README). ``zones``: each clip's
+    camera zones (``read_zones``), applied by the engine exactly as a station applies a camera's zones."""
     config = station_config(cameras, base)
+    zones = zones or {}
     options = options or StationOptions()
     missing = [t.clip for t in truth if find_clip(root, t.clip) is None]
     if missing:
@@ -245,7 +281,8 @@ def evaluate(
             assert path is not None
             if progress:
                 progress(f"[{i + 1}/{len(truth)}] {row.clip} ...")
-            frames, secs, tot = play_clip(path, spec, fps, Path(tmp) / f"clip{i}.sqlite3")
+            clip_zones = zones.get(row.clip, ())
+            frames, secs, tot = play_clip(path, spec, fps, Path(tmp) / f"clip{i}.sqlite3", clip_zones)
             measured = tot.compliance
             truth_pct = row.compliance
             err = abs(measured - truth_pct) if measured is not None and truth_pct is not None else None
@@ -265,6 +302,7 @@ def evaluate(
                     err,
                     frames,
                     round(secs, 2),
+                    len(clip_zones),
                 )
             )
             if progress:
@@ -279,13 +317,17 @@ def evaluate(
         "compliance_mae_pp": round(sum(errors) / len(errors), 2) if errors else None,
         "people_count_error": round(sum(count_errs) / len(count_errs), 3) if count_errs else None,
         "config": config_summary(spec, config),
+        "with_zones": any(zones.get(t.clip) for t in truth),
     }
 
 
-def count_clip(path: Path, cameras: int = 16, zones: tuple[Zone, ...] = ()) -> dict[str, int]:
-    """People counted on one clip by the station's engine for ``cameras`` cameras, with a camera's zones:
-    what drawing a zone changes (the zone test of the camera manager runs it in a child process)."""
-    config = station_config(cameras)
+def count_clip(
+    path: Path, cameras: int = 16, zones: tuple[Zone, ...] = (), base: StationConfig | None = None
+) -> dict[str, int]:
+    """People counted on one clip by the station's engine for ``cameras`` cameras, with a camera's zones
+    and the [analysis] settings of ``base``: what drawing a zone changes (the zone test of the camera
+    manager runs it in a child process)."""
+    config = station_config(cameras, base)
     with tempfile.TemporaryDirectory(prefix="vigil-zonec-") as tmp:
         spec = replace(engine_spec(config, StationOptions(), Path(tmp) / "unused.sqlite3"), db_path="")
         _, _, tot = play_clip(path, spec, config.cameras[0].analysis_fps, Path(tmp) / "clip.sqlite3", zones)

@@ -31,7 +31,7 @@ def test_nobody_masked_clip_counts_no_mask_people(shared_data, tmp_path, capsys)
     captured = capsys.readouterr()
     assert rc == 0, captured.err
     data = json.loads(captured.out)
-    assert set(data) == {"per_clip", "compliance_mae_pp", "people_count_error", "config"}
+    assert set(data) == {"per_clip", "compliance_mae_pp", "people_count_error", "config", "with_zones"}
     clip = data["per_clip"]["man_no_mask_720p.mp4"]
     assert set(clip) >= KEYS
     assert clip["masked"] == 0  # nobody wears a mask: no "mask" person may be counted

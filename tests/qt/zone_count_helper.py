@@ -1,5 +1,5 @@
 """``python -m tests.qt.zone_count_helper CONFIG CAMERA CLIP``: the people the station counts on CLIP with the
-zones CAMERA has in CONFIG, as JSON. A child process: MediaPipe must not run where PySide6 was imported."""
+zones CAMERA has in CONFIG and CONFIG's [analysis], as JSON. A child process: MediaPipe must not run where PySide6 was imported."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from app.evaluation.compliance import count_clip
 
 if __name__ == "__main__":
     config, camera_id, clip = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
-    camera = load_config(config).camera(camera_id)
+    station = load_config(config)
+    camera = station.camera(camera_id)
     assert camera is not None, camera_id
-    print(json.dumps(count_clip(clip, 16, camera.zones)))
+    print(json.dumps(count_clip(clip, 16, camera.zones, station)))

@@ -24,6 +24,7 @@ def _play(tracker: FaceTracker, frames, fps: float = 5.0):  # type: ignore[no-un
         ended.extend(step.ended)
         tr = tracker.tracks[step.track_ids[0]]
         person_rules.observe(tracker.options.person, tr, det.bbox, image, t)
+        person_rules.observe_score(tracker.options.person, tr, det.score)  # as the engine does
     return [*ended, *tracker.finish()]
 
 
