@@ -1,5 +1,6 @@
 """Station list of the city roll-up: each mall's online state, last heartbeat, cameras live and backlog.
-Reads the roll-up database read-only and refreshes every few seconds."""
+Reads the roll-up database read-only and refreshes every few seconds; a double-click on a mall emits
+``station_activated(station id)`` (the city window filters its timeline and events to it)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
@@ -17,6 +18,8 @@ STALE_S = 60.0  # no heartbeat for this long: shown as silent
 
 
 class StationList(QWidget):
+    station_activated = Signal(str)
+
     def __init__(self, db_path: Path | str, parent: QWidget | None = None, refresh_ms: int = 5000) -> None:
         super().__init__(parent)
         self.db_path = Path(db_path)
@@ -28,6 +31,9 @@ class StationList(QWidget):
         )  # fmt: skip
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setToolTip(self.tr("Double-click a mall to show only its compliance and events"))
+        self.table.cellDoubleClicked.connect(self._on_table_cell_double_clicked)
         lay = QVBoxLayout(self)
         lay.addWidget(self.summary)
         lay.addWidget(self.table)
@@ -76,3 +82,8 @@ class StationList(QWidget):
         self.summary.setText(
             self.tr("%1 of %2 stations online").replace("%1", str(online)).replace("%2", str(len(rows)))
         )
+
+    def _on_table_cell_double_clicked(self, row: int, _column: int) -> None:
+        item = self.table.item(row, 0)
+        if item is not None:
+            self.station_activated.emit(item.text())

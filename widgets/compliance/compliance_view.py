@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime, tzinfo
 from pathlib import Path
 
@@ -57,10 +58,18 @@ ALL = ""  # scope: every mall
 class ComplianceView(QWidget):
     """Timeline + drill-down + events of a bucket + report button, over the store at ``db_path``."""
 
-    def __init__(self, db_path: Path | str, config: StationConfig, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        db_path: Path | str,
+        config: StationConfig,
+        parent: QWidget | None = None,
+        reader_factory: Callable[[Path], ComplianceReader] = ComplianceReader,
+    ) -> None:
+        """``reader_factory``: how to read ``db_path`` (the city window passes ``RollupReader``)."""
         super().__init__(parent)
         self.db_path = Path(db_path)
         self.config = config
+        self._reader_factory = reader_factory
         self.clock = time.time
         self._reader: ComplianceReader | None = None
         self._runner: QueryRunner | None = None
@@ -140,7 +149,7 @@ class ComplianceView(QWidget):
         if self._reader is not None:
             return True
         try:
-            self._reader = ComplianceReader(self.db_path)
+            self._reader = self._reader_factory(self.db_path)
         except UserError as exc:
             self.status.setText(self.tr("No data yet"))
             self.status.setToolTip(error_text(exc))
