@@ -5,6 +5,7 @@ roll-up's own ingest (``app.rollup.store.ingest``) - no broker in between, nothi
 from __future__ import annotations
 
 import json
+import math
 import random
 import sqlite3
 from dataclasses import dataclass
@@ -31,10 +32,11 @@ class StationData:
 
 def station_data(
     tmp: Path, station: str, start: float, minutes: int, *, cameras: int = 3, per_min: int = 4,
-    mask_share: float = 0.9, seed: int = 1,
+    mask_share: float = 0.9, seed: int = 1, wave: float = 0.0,
 ) -> StationData:  # fmt: skip
     """``minutes`` minutes of a mall from ``start``: ``per_min`` people a minute over ``cameras`` cameras
-    ``cam0``.. (the same ids in every mall), unmasked people as events."""
+    ``cam0``.. (the same ids in every mall), unmasked people as events; ``wave`` swings the mask share
+    up and down over 90 minutes."""
     rng = random.Random(seed)
     db = tmp / f"{station}.db"
     w = StoreWriter(db, flush_interval_s=0.05, max_batch=2000)
@@ -49,6 +51,7 @@ def station_data(
         track = 0
         for m in range(minutes):
             t0 = start + 60.0 * m
+            share = mask_share + wave * math.sin(2 * math.pi * m / 90.0)
             for cam in cams:
                 w.submit(LiveTick(cam, t0 + 59.0))
             for _ in range(per_min):
@@ -56,7 +59,7 @@ def station_data(
                 cam = rng.choice(cams)
                 at = t0 + rng.uniform(1.0, 50.0)
                 r = rng.random()
-                verdict = MaskState.MASK if r < mask_share else rng.choice((MaskState.NO_MASK, MaskState.INCORRECT))
+                verdict = MaskState.MASK if r < share else rng.choice((MaskState.NO_MASK, MaskState.INCORRECT))
                 w.submit(TrackUpdate(cam, track, at, at + 2.0, 90.0, verdict, 6))
                 if verdict is MaskState.NO_MASK:
                     w.submit(Event(at + 2.0, cam, EventKind.NO_MASK, track, {"message": "no mask"}))
