@@ -54,7 +54,8 @@ def station_data(
             share = mask_share + wave * math.sin(2 * math.pi * m / 90.0)
             for cam in cams:
                 w.submit(LiveTick(cam, t0 + 59.0))
-            for _ in range(per_min):
+            busy = 1.0 + 0.5 * math.sin(2 * math.pi * m / 150.0 + seed)  # visitors swell and ebb
+            for _ in range(max(0, round(per_min * busy * rng.uniform(0.6, 1.4)) if wave else per_min)):
                 track += 1
                 cam = rng.choice(cams)
                 at = t0 + rng.uniform(1.0, 50.0)

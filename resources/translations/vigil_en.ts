@@ -1722,6 +1722,18 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>%1 min ago</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 h ago</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 days ago</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source> (outbox full)</source>
         <translation type="unfinished"></translation>
     </message>

@@ -1722,6 +1722,18 @@
         <translation>%1 с назад</translation>
     </message>
     <message>
+        <source>%1 min ago</source>
+        <translation>%1 мин назад</translation>
+    </message>
+    <message>
+        <source>%1 h ago</source>
+        <translation>%1 ч назад</translation>
+    </message>
+    <message>
+        <source>%1 days ago</source>
+        <translation>%1 дн. назад</translation>
+    </message>
+    <message>
         <source> (outbox full)</source>
         <translation> (очередь отправки заполнена)</translation>
     </message>

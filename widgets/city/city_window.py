@@ -17,8 +17,10 @@ from app.rollup.reader import RollupReader
 from widgets.city.city_feed import CityFeed, CityUpdate
 from widgets.city.station_list import StationList
 from widgets.compliance.compliance_view import ALL, ComplianceView
-from widgets.events.event_model import EventTableModel
-from widgets.events.event_panel import EventPanel
+from widgets.events.event_model import THUMB_PX, EventTableModel
+from widgets.events.event_panel import SITE_COLUMN, EventPanel
+
+FACE_COLUMN = EventTableModel.COLUMNS.index("Face")
 
 
 class CityWindow(QMainWindow):
@@ -54,7 +56,12 @@ class CityWindow(QMainWindow):
         split.addWidget(self.compliance)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 5)
-        split.setSizes([640, 1280])
+        split.setSizes([720, 1200])
+        # the mall is what tells two "cam1" apart: its column comes right after the time
+        header = self.event_panel.table.horizontalHeader()
+        header.moveSection(header.visualIndex(SITE_COLUMN), 1)
+        self._thumbnails = False
+        self._show_faces(False)
         self.setCentralWidget(split)
 
         self.stations.station_activated.connect(self._on_stations_station_activated)
@@ -96,7 +103,17 @@ class CityWindow(QMainWindow):
             self.compliance.config = update.config
             self.compliance.reload()
         if update.events:
+            if not self._thumbnails and any(e.event.thumbnail_jpeg for e in update.events):
+                self._show_faces(True)
             self.events_model.add_stored(update.events)
+
+    def _show_faces(self, shown: bool) -> None:
+        """Face crops leave a mall only where its site allows it: without any, no empty column and low rows."""
+        self._thumbnails = shown
+        table = self.event_panel.table
+        table.setColumnHidden(FACE_COLUMN, not shown)
+        row = THUMB_PX + 6 if shown else table.fontMetrics().height() + 10
+        table.verticalHeader().setDefaultSectionSize(row)
 
     def closeEvent(self, event: object) -> None:  # noqa: N802 (Qt naming)
         self.feed.stop()

@@ -70,7 +70,7 @@ class StationList(QWidget):
                 state, colour = self.tr("silent"), QColor("#f9a825")
             else:
                 state, colour = self.tr("offline"), QColor("#c62828")
-            ago = self.tr("never") if not beat else self.tr("%1 s ago").replace("%1", str(int(now - beat)))
+            ago = self.tr("never") if not beat else self._ago(now - beat)
             back = str(backlog) + (self.tr(" (outbox full)") if full else "")
             cells = [sid, state, ago, f"{live}/{total}", back, str(events)]
             for c, text in enumerate(cells):
@@ -82,6 +82,15 @@ class StationList(QWidget):
         self.summary.setText(
             self.tr("%1 of %2 stations online").replace("%1", str(online)).replace("%2", str(len(rows)))
         )
+
+    def _ago(self, s: float) -> str:
+        if s < 120:
+            return self.tr("%1 s ago").replace("%1", str(max(0, int(s))))
+        if s < 7200:
+            return self.tr("%1 min ago").replace("%1", str(int(s // 60)))
+        if s < 2 * 86400:
+            return self.tr("%1 h ago").replace("%1", str(int(s // 3600)))
+        return self.tr("%1 days ago").replace("%1", str(int(s // 86400)))
 
     def _on_table_cell_double_clicked(self, row: int, _column: int) -> None:
         item = self.table.item(row, 0)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -112,8 +113,10 @@ class ComplianceView(QWidget):
             bar.addWidget(w)
         for w in (self.mode, QLabel(self.tr("Target")), self.target):
             bar.addWidget(w)
-        bar.addStretch(1)
-        bar.addWidget(self.status)
+        # the per-mall figures grow with the malls (the city has ~300): the label takes what is left of the
+        # bar, never widens the window, and its tooltip holds the whole text
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        bar.addWidget(self.status, 1)
         bar.addWidget(self.report_button)
         self.timeline = TimelinePlot(self)
         self.timeline.set_target(self.target.value())
@@ -250,7 +253,9 @@ class ComplianceView(QWidget):
                 x_range = None  # the user zoomed in: keep the view, only the data moves on
         self._query = q
         self.timeline.set_series(series, x_range)
-        self.status.setText(self.tr("{count} line(s) · {bucket_min} min buckets").format(count=len(series), bucket_min=q.bucket_min) + series_basis(series))
+        text = self.tr("{count} line(s) · {bucket_min} min buckets").format(count=len(series), bucket_min=q.bucket_min) + series_basis(series)
+        self.status.setText(text)
+        self.status.setToolTip(text.replace(" · ", "\n"))
 
     def _on_refresh_timer_timeout(self) -> None:
         """Live: re-read only the newest buckets of a range that ends now."""

@@ -94,6 +94,7 @@ class EventPanel(QWidget):
         model.rowsInserted.connect(self._update_title)
         model.rowsRemoved.connect(self._update_title)
         model.dataChanged.connect(self._update_title)
+        model.modelReset.connect(self._update_title)  # add_stored() (the preload, the city feed) resets
         language_state().changed.connect(self._update_title)  # a run-time language switch
         self._config = StationConfig()
         self.set_config(self._config)
