@@ -12,6 +12,7 @@ from pathlib import Path
 from app.errors import UserError
 from app.logs import redact
 from app.publish.broker import parse_broker_url
+from app.rollup.store import KEEP_DAYS
 from app.rollup.subscriber import Rollup
 
 NAME = "rollup"
@@ -26,14 +27,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cert-file", default="", metavar="PEM", help="client certificate (optional)")
     p.add_argument("--key-file", default="", metavar="PEM", help="client certificate's key")
     p.add_argument(
+        "--keep-days", type=float, default=KEEP_DAYS, metavar="DAYS",
+        help=f"prune the idempotency table after DAYS (hourly; default {KEEP_DAYS}, 0: never)",
+    )  # fmt: skip
+    p.add_argument(
         "--client-id", default="vigil-rollup", help="MQTT client id; the broker keeps this session's messages"
     )
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.keep_days < 0:
+        raise UserError(f"--keep-days must be 0 (never prune) or more, not {args.keep_days:g}")
     broker = parse_broker_url(args.broker, args.ca_file, args.cert_file, args.key_file)
     try:
-        rollup = Rollup(args.db, broker, client_id=args.client_id, on_status=lambda m: print(m, file=sys.stderr))
+        rollup = Rollup(
+            args.db, broker, client_id=args.client_id, keep_days=args.keep_days,
+            on_status=lambda m: print(m, file=sys.stderr),
+        )  # fmt: skip
     except OSError as exc:
         raise UserError(f"cannot open roll-up database {args.db}: {exc}") from None
     done = threading.Event()
@@ -56,7 +66,7 @@ def main(args: argparse.Namespace) -> int:
     s = rollup.stats
     print(
         f"roll-up {args.db}: stored {s.stored} message(s), {s.duplicates} duplicate(s) ignored, "
-        f"{s.malformed} malformed skipped",
+        f"{s.malformed} malformed skipped, {s.pruned} old received row(s) pruned",
         file=sys.stderr,
     )
     return 0

@@ -3,7 +3,8 @@ same transaction as the compliance minute, event or camera status it describes, 
 broker acknowledged it (QoS 1 PUBACK). A broker or WAN outage therefore loses nothing: the rows wait.
 
 A compliance minute changes many times while people pass; its outbox row is keyed by (camera, minute) and
-replaced on every change (``INSERT OR REPLACE`` gives it a new, higher sequence number), so a backlog holds
+replaced on every change (the trigger deletes the pending row and inserts a new one with a new, higher
+sequence number), so a backlog holds
 one message per minute and camera, not one per track update. ``seq`` (AUTOINCREMENT: never reused, even
 after a crash) is the station's message sequence number; the roll-up stores (station id, seq) once.
 
@@ -79,6 +80,29 @@ BEGIN
     UPDATE outbox_state SET dropped = dropped + 1 WHERE id = 1;
 END;
 """
+
+# Migration 12. The triggers above used INSERT OR REPLACE, but a trigger's OR REPLACE is overridden by the
+# firing statement's conflict policy, and the compliance counts are written by an UPSERT (ON CONFLICT DO
+# UPDATE): while a minute's message was still pending, its next change failed with "UNIQUE constraint
+# failed: outbox.key" and the writer dropped the TrackUpdate - the station's own counts lost people during
+# every broker outage. Deleting the pending row first, then a plain INSERT, never conflicts.
+def _replacing(body: str, key: str) -> str:
+    return body.replace("BEGIN\n    INSERT OR REPLACE INTO outbox", f"BEGIN\n    DELETE FROM outbox WHERE key = {key};\n    INSERT INTO outbox")
+
+
+_C_KEY = "'c/' || NEW.camera_id || '/' || NEW.minute"
+_E_KEY = "'e/' || NEW.id"
+REPLACE_FIX_SQL = f"""
+DROP TRIGGER outbox_compliance_insert;
+DROP TRIGGER outbox_compliance_update;
+DROP TRIGGER outbox_event_insert;
+DROP TRIGGER outbox_event_ack;
+CREATE TRIGGER outbox_compliance_insert AFTER INSERT ON compliance_minutes {_ON} {_replacing(_COMPLIANCE, _C_KEY)}
+CREATE TRIGGER outbox_compliance_update AFTER UPDATE ON compliance_minutes {_ON} {_replacing(_COMPLIANCE, _C_KEY)}
+CREATE TRIGGER outbox_event_insert AFTER INSERT ON events {_ON} {_replacing(_EVENT, _E_KEY)}
+CREATE TRIGGER outbox_event_ack AFTER UPDATE OF acknowledged_at ON events {_ON} {_replacing(_EVENT, _E_KEY)}
+"""
+assert "OR REPLACE" not in REPLACE_FIX_SQL
 
 # enabled: 0 = not publishing, 1 = queueing, 2 = publishing but the outbox is full (changes counted)
 OFF, ON, FULL = 0, 1, 2

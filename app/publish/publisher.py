@@ -44,6 +44,16 @@ LIVE_BATCH = 500  # live rows per loop turn
 MAX_OUTSTANDING = 2000  # sent, not yet acknowledged
 
 
+def outbox_message(station_id: str, row: tuple[int, str, dict[str, Any], float]) -> tuple[str, str]:
+    """(topic, JSON payload) of one outbox row (seq, kind, data, created_at), as the broker gets it."""
+    seq, kind, data, created_at = row
+    msg = {
+        "v": SCHEMA_VERSION, "station": station_id, "seq": seq, "kind": kind,
+        "created_at": created_at, "sent_at": time.time(), "data": data,
+    }  # fmt: skip
+    return topic(station_id, KIND_TOPIC[kind]), json.dumps(msg, separators=(",", ":"))
+
+
 def check_station_id(station_id: str) -> str:
     if not STATION_ID.match(station_id or ""):
         raise UserError(
@@ -248,18 +258,7 @@ class Publisher:
         data = json.loads(payload)
         if kind == "event" and self.allow_images:
             self._attach_thumbnail(data)
-        msg = {
-            "v": SCHEMA_VERSION,
-            "station": self.station_id,
-            "seq": seq,
-            "kind": kind,
-            "created_at": created_at,
-            "sent_at": time.time(),
-            "data": data,
-        }
-        info = self.client.publish(
-            topic(self.station_id, KIND_TOPIC[kind]), json.dumps(msg, separators=(",", ":")), qos=1
-        )
+        info = self.client.publish(*outbox_message(self.station_id, (seq, kind, data, created_at)), qos=1)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             return  # not connected any more: the row stays and is sent after the reconnect
         with self._lock:

@@ -1,6 +1,10 @@
 """The roll-up's own SQLite store: the stations' compliance minutes, events and camera health, each row
 with its station id. Every sequenced message is stored once: ``received`` keys on (station, seq), so a
-message the broker delivers twice (QoS 1 allows it) changes nothing the second time."""
+message the broker delivers twice (QoS 1 allows it) changes nothing the second time.
+
+``received`` is pruned after the retention horizon (``prune_received``); each station keeps the highest
+seq pruned (``stations.pruned_seq``), and a message at or below it is a re-delivery of an old one: a
+station's seq only grows (its outbox's AUTOINCREMENT), so nothing new can carry it."""
 
 from __future__ import annotations
 
@@ -24,7 +28,8 @@ CREATE TABLE IF NOT EXISTS stations (
     backlog INTEGER NOT NULL DEFAULT 0,
     outbox_full INTEGER NOT NULL DEFAULT 0,
     last_seq INTEGER NOT NULL DEFAULT 0,
-    messages INTEGER NOT NULL DEFAULT 0
+    messages INTEGER NOT NULL DEFAULT 0,
+    pruned_seq INTEGER NOT NULL DEFAULT 0   -- the highest seq whose `received` row was pruned
 );
 CREATE TABLE IF NOT EXISTS received (
     station_id TEXT NOT NULL,
@@ -46,6 +51,13 @@ CREATE TABLE IF NOT EXISTS compliance_minutes (
     live_s REAL NOT NULL DEFAULT 0,
     seq INTEGER NOT NULL,
     PRIMARY KEY (station_id, camera_id, minute)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS received_at ON received(at);
+CREATE TABLE IF NOT EXISTS cameras (        -- every (station, camera) seen: the city window's mall list
+    station_id TEXT NOT NULL,
+    camera_id TEXT NOT NULL,
+    site_id TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (station_id, camera_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS compliance_minutes_minute ON compliance_minutes(minute);
 CREATE TABLE IF NOT EXISTS events (
@@ -75,8 +87,11 @@ CREATE TABLE IF NOT EXISTS camera_status (
     seq INTEGER NOT NULL,
     PRIMARY KEY (station_id, id)
 );
-INSERT OR IGNORE INTO rollup_meta(key, value) VALUES ('kind', 'vigil-rollup'), ('schema', '1');
+INSERT OR IGNORE INTO rollup_meta(key, value) VALUES ('kind', 'vigil-rollup'), ('schema', '2');
 """
+SCHEMA_VERSION = 2
+KEEP_DAYS = 35  # default retention of `received` (the station's compliance retention is 30 days)
+PRUNE_CHUNK = 20_000  # `received` rows deleted per transaction (the writer serves messages in between)
 
 _COUNTS = ("people", "masked", "unmasked", "incorrect", "uncertain", "unknown", "live_s")
 
@@ -91,8 +106,55 @@ def open_rollup(path: Path | str) -> sqlite3.Connection:
     conn = sqlite3.connect(str(p), timeout=BUSY_TIMEOUT_S, check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
+    _migrate(conn)
     conn.executescript(SCHEMA)
+    conn.execute("UPDATE rollup_meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
     return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Schema 1 -> 2: ``stations.pruned_seq`` and ``cameras`` filled from the stored rows (the index on
+    ``received.at`` comes with SCHEMA)."""
+    cols = {r[1] for r in conn.execute("PRAGMA table_info(stations)")}
+    if not cols or "pruned_seq" in cols:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("ALTER TABLE stations ADD COLUMN pruned_seq INTEGER NOT NULL DEFAULT 0")
+    conn.execute(
+        "CREATE TABLE cameras (station_id TEXT NOT NULL, camera_id TEXT NOT NULL, site_id TEXT NOT NULL "
+        "DEFAULT '', PRIMARY KEY (station_id, camera_id)) WITHOUT ROWID"
+    )
+    for table in ("compliance_minutes", "events", "camera_status"):
+        site = "''" if table == "camera_status" else "site_id"
+        conn.execute(
+            f"INSERT OR IGNORE INTO cameras(station_id, camera_id, site_id) "
+            f"SELECT DISTINCT station_id, camera_id, {site} FROM {table}"
+        )
+    conn.execute("COMMIT")
+
+
+def prune_received(conn: sqlite3.Connection, cutoff: float, chunk: int = PRUNE_CHUNK) -> int:
+    """Delete up to ``chunk`` of the oldest ``received`` rows stored before ``cutoff`` (epoch s) in one
+    transaction, raising each station's ``pruned_seq`` to the highest seq deleted. Returns the rows
+    deleted (``chunk``: call again)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        rows = conn.execute(
+            "SELECT station_id, seq FROM received WHERE at < ? ORDER BY at LIMIT ?", (cutoff, int(chunk))
+        ).fetchall()
+        top: dict[str, int] = {}
+        for station, seq in rows:
+            top[station] = max(seq, top.get(station, 0))
+        conn.executemany(
+            "UPDATE stations SET pruned_seq = max(pruned_seq, ?) WHERE station_id = ?",
+            [(seq, station) for station, seq in top.items()],
+        )
+        conn.executemany("DELETE FROM received WHERE station_id = ? AND seq = ?", rows)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return len(rows)
 
 
 def is_rollup_db(path: Path | str) -> bool:
@@ -132,6 +194,21 @@ def parse(topic: str, payload: bytes | bytearray) -> tuple[str, str, dict[str, A
     return station, kind, msg
 
 
+def ingest(conn: sqlite3.Connection, topic: str, payload: bytes | bytearray) -> tuple[str, dict[str, Any], bool]:
+    """Parse and store one message inside the caller's transaction, in a savepoint (a bad message changes
+    nothing): (topic kind, message, False for a duplicate), or Malformed."""
+    station, kind, msg = parse(topic, payload)
+    conn.execute("SAVEPOINT m")
+    try:
+        fresh = store(conn, station, kind, msg)
+    except Malformed:
+        conn.execute("ROLLBACK TO m")
+        conn.execute("RELEASE m")
+        raise
+    conn.execute("RELEASE m")
+    return kind, msg, fresh
+
+
 def store(conn: sqlite3.Connection, station: str, kind: str, msg: dict[str, Any]) -> bool:
     """Apply one parsed message inside the caller's transaction; False for a duplicate. Malformed on bad
     fields (the caller rolls back to a savepoint)."""
@@ -153,9 +230,16 @@ def store(conn: sqlite3.Connection, station: str, kind: str, msg: dict[str, Any]
             )  # fmt: skip
             return True
         seq, d = int(msg["seq"]), msg["data"]
+        pruned = conn.execute("SELECT pruned_seq FROM stations WHERE station_id = ?", (station,)).fetchone()
+        if pruned is not None and seq <= pruned[0]:
+            return False  # its `received` row was pruned: an old message delivered again
         cur = conn.execute("INSERT OR IGNORE INTO received(station_id, seq, at) VALUES (?, ?, ?)", (station, seq, now))
         if cur.rowcount == 0:
             return False
+        conn.execute(
+            "INSERT OR IGNORE INTO cameras(station_id, camera_id, site_id) VALUES (?, ?, ?)",
+            (station, str(d["camera_id"]), str(d.get("site_id") or "")),
+        )
         if kind == "compliance":
             counts = [float(d[c]) if c == "live_s" else int(d[c]) for c in _COUNTS]
             conn.execute(

@@ -1,6 +1,7 @@
 """The roll-up's subscriber: one persistent MQTT session (the broker keeps its messages while it is away)
 on ``vigil/+/#``; messages are committed to the roll-up store in batches and acknowledged to the broker
-only after the commit (paho manual acks), so a roll-up crash loses nothing either."""
+only after the commit (paho manual acks), so a roll-up crash loses nothing either. The same writer thread
+prunes the idempotency table ``received`` hourly (``keep_days``; see ``app.rollup.store``)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from app.publish.broker import BrokerUrl, describe_connect_failure, make_client
 from app.rollup import store
 
 log = logging.getLogger("vigil.rollup")
+PRUNE_EVERY_S = 3600.0
 
 
 @dataclass(slots=True)
@@ -26,6 +28,7 @@ class RollupStats:
     stored: int = 0
     duplicates: int = 0
     malformed: int = 0
+    pruned: int = 0  # `received` rows pruned after the retention horizon
     delays: list[float] | None = None  # created_at -> stored, seconds (kept when asked for)
 
 
@@ -37,10 +40,12 @@ class Rollup:
         client_id: str = "vigil-rollup",
         on_status: Callable[[str], None] | None = None,
         keep_delays: bool = False,
+        keep_days: float = store.KEEP_DAYS,
     ) -> None:
         self.db_path = Path(db_path)
         self.broker = broker
         self._on_status = on_status
+        self.keep_days = float(keep_days)
         self.stats = RollupStats(delays=[] if keep_delays else None)
         self._queue: queue.SimpleQueue[mqtt.MQTTMessage | None] = queue.SimpleQueue()
         self._stop = threading.Event()
@@ -96,8 +101,14 @@ class Rollup:
         self.connected.clear()
 
     def _run(self) -> None:
+        next_prune = time.monotonic()  # once at start, then hourly
         while True:
-            first = self._queue.get()
+            if time.monotonic() >= next_prune:
+                next_prune = time.monotonic() + (0.0 if self.prune() == store.PRUNE_CHUNK else PRUNE_EVERY_S)
+            try:
+                first = self._queue.get(timeout=max(0.0, next_prune - time.monotonic()))
+            except queue.Empty:
+                continue
             if first is None:
                 return
             batch = [first]
@@ -112,6 +123,20 @@ class Rollup:
                 batch.append(m)
             self._commit(batch)
 
+    def prune(self) -> int:
+        """Delete one chunk of ``received`` rows older than ``keep_days`` (writer thread only); 0 to keep all."""
+        if self.keep_days <= 0:
+            return 0
+        try:
+            n = store.prune_received(self.conn, time.time() - self.keep_days * 86400.0)
+        except Exception as exc:  # a busy or failing store: the next turn tries again
+            log.warning("roll-up: pruning received failed (%s)", exc)
+            return 0
+        if n:
+            self.stats.pruned += n
+            log.info("roll-up: pruned %d received row(s) older than %g days", n, self.keep_days)
+        return n
+
     def _commit(self, batch: list[mqtt.MQTTMessage]) -> None:
         conn = self.conn
         delays: list[float] = []
@@ -121,15 +146,7 @@ class Rollup:
                 n = dup = bad = 0
                 for m in batch:
                     try:
-                        station, kind, msg = store.parse(m.topic, m.payload)
-                        conn.execute("SAVEPOINT m")
-                        try:
-                            fresh = store.store(conn, station, kind, msg)
-                        except store.Malformed:
-                            conn.execute("ROLLBACK TO m")
-                            conn.execute("RELEASE m")
-                            raise
-                        conn.execute("RELEASE m")
+                        kind, msg, fresh = store.ingest(conn, m.topic, m.payload)
                     except store.Malformed as exc:
                         bad += 1
                         log.warning("roll-up: skipped a malformed message: %s", exc)

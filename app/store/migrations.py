@@ -230,6 +230,11 @@ MIGRATIONS: list[Migration] = [
         "crash-safe tracks: end reason (open / ended / crash), continuation after a restart, run end",
         track_store.SCHEMA_SQL,
     ),
+    Migration(
+        12,
+        "outbox triggers replace a pending message without a conflict (changes of a pending minute were lost)",
+        outbox.REPLACE_FIX_SQL,
+    ),
 ]
 
 SCHEMA_VERSION: int = MIGRATIONS[-1].version

@@ -472,6 +472,25 @@
     </message>
 </context>
 <context>
+    <name>CityWindow</name>
+    <message>
+        <source>Vigil - city</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Malls</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot read the roll-up database: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 malls, %2 cameras · %3 (read-only)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>Compliance</name>
     <message>
         <source>{decided} decided of {people} person</source>
@@ -956,6 +975,10 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Skipped a damaged recording on {cid}: {time} – {time2} ({file}: {why})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Export again</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1216,6 +1239,10 @@
     </message>
     <message>
         <source>No recording at {when}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Recording damaged at {when} ({why}); playback goes on with the next one</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1667,6 +1694,10 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Double-click a mall to show only its compliance and events</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Cannot read the roll-up database: %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1688,6 +1719,18 @@
     </message>
     <message>
         <source>%1 s ago</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 min ago</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 h ago</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 days ago</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2321,13 +2364,6 @@
     <name>source_field</name>
     <message>
         <source>File not found: {text}. Pick an existing video file or enter a camera URL.</source>
-        <translation type="unfinished"></translation>
-    </message>
-</context>
-<context>
-    <name>w</name>
-    <message>
-        <source>Vigil - city</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

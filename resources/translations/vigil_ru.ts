@@ -472,6 +472,25 @@
     </message>
 </context>
 <context>
+    <name>CityWindow</name>
+    <message>
+        <source>Vigil - city</source>
+        <translation>Vigil — город</translation>
+    </message>
+    <message>
+        <source>Malls</source>
+        <translation>ТЦ</translation>
+    </message>
+    <message>
+        <source>Cannot read the roll-up database: %1</source>
+        <translation>Не удаётся прочитать сводную базу: %1</translation>
+    </message>
+    <message>
+        <source>%1 malls, %2 cameras · %3 (read-only)</source>
+        <translation>ТЦ: %1, камер: %2 · %3 (только чтение)</translation>
+    </message>
+</context>
+<context>
     <name>Compliance</name>
     <message>
         <source>{decided} decided of {people} person</source>
@@ -1675,6 +1694,10 @@
         <translation>Событий сегодня</translation>
     </message>
     <message>
+        <source>Double-click a mall to show only its compliance and events</source>
+        <translation>Двойной щелчок по ТЦ — показать только его соблюдение масочного режима и события</translation>
+    </message>
+    <message>
         <source>Cannot read the roll-up database: %1</source>
         <translation>Не удаётся прочитать сводную базу: %1</translation>
     </message>
@@ -1697,6 +1720,18 @@
     <message>
         <source>%1 s ago</source>
         <translation>%1 с назад</translation>
+    </message>
+    <message>
+        <source>%1 min ago</source>
+        <translation>%1 мин назад</translation>
+    </message>
+    <message>
+        <source>%1 h ago</source>
+        <translation>%1 ч назад</translation>
+    </message>
+    <message>
+        <source>%1 days ago</source>
+        <translation>%1 дн. назад</translation>
     </message>
     <message>
         <source> (outbox full)</source>
@@ -2330,13 +2365,6 @@
     <message>
         <source>File not found: {text}. Pick an existing video file or enter a camera URL.</source>
         <translation>Файл не найден: {text}. Выберите существующий видеофайл или введите адрес камеры.</translation>
-    </message>
-</context>
-<context>
-    <name>w</name>
-    <message>
-        <source>Vigil - city</source>
-        <translation>Vigil — город</translation>
     </message>
 </context>
 </TS>

@@ -32,6 +32,11 @@ def test_outbox_rows_come_with_the_rows_they_describe(tmp_path: Path) -> None:
         kinds = [k for k, _ in _rows(w)]
         assert kinds.count("health") == 1 and kinds.count("event") == 1
         assert kinds.count("compliance") == 1  # one row per camera-minute, replaced on change
+        # ... and every change counted: replacing the pending row must not fail the writer's UPSERT
+        minute = w.call(lambda db: db.conn.execute("SELECT people, masked FROM compliance_minutes").fetchall())
+        assert minute.result(5) == [(5, 5)]
+        pending = w.call(lambda db: db.conn.execute("SELECT payload FROM outbox WHERE kind = 'compliance'").fetchone())
+        assert '"people":5' in pending.result(5)[0]
         w.call(lambda db: outbox.set_state(db.conn, outbox.FULL)).result(5)
         w.submit(Event(1006.0, "cam1", EventKind.NO_MASK, 3))
         assert w.flush(5)

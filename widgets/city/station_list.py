@@ -1,5 +1,6 @@
 """Station list of the city roll-up: each mall's online state, last heartbeat, cameras live and backlog.
-Reads the roll-up database read-only and refreshes every few seconds."""
+Reads the roll-up database read-only and refreshes every few seconds; a double-click on a mall emits
+``station_activated(station id)`` (the city window filters its timeline and events to it)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
@@ -17,6 +18,8 @@ STALE_S = 60.0  # no heartbeat for this long: shown as silent
 
 
 class StationList(QWidget):
+    station_activated = Signal(str)
+
     def __init__(self, db_path: Path | str, parent: QWidget | None = None, refresh_ms: int = 5000) -> None:
         super().__init__(parent)
         self.db_path = Path(db_path)
@@ -28,6 +31,9 @@ class StationList(QWidget):
         )  # fmt: skip
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setToolTip(self.tr("Double-click a mall to show only its compliance and events"))
+        self.table.cellDoubleClicked.connect(self._on_table_cell_double_clicked)
         lay = QVBoxLayout(self)
         lay.addWidget(self.summary)
         lay.addWidget(self.table)
@@ -64,7 +70,7 @@ class StationList(QWidget):
                 state, colour = self.tr("silent"), QColor("#f9a825")
             else:
                 state, colour = self.tr("offline"), QColor("#c62828")
-            ago = self.tr("never") if not beat else self.tr("%1 s ago").replace("%1", str(int(now - beat)))
+            ago = self.tr("never") if not beat else self._ago(now - beat)
             back = str(backlog) + (self.tr(" (outbox full)") if full else "")
             cells = [sid, state, ago, f"{live}/{total}", back, str(events)]
             for c, text in enumerate(cells):
@@ -76,3 +82,17 @@ class StationList(QWidget):
         self.summary.setText(
             self.tr("%1 of %2 stations online").replace("%1", str(online)).replace("%2", str(len(rows)))
         )
+
+    def _ago(self, s: float) -> str:
+        if s < 120:
+            return self.tr("%1 s ago").replace("%1", str(max(0, int(s))))
+        if s < 7200:
+            return self.tr("%1 min ago").replace("%1", str(int(s // 60)))
+        if s < 2 * 86400:
+            return self.tr("%1 h ago").replace("%1", str(int(s // 3600)))
+        return self.tr("%1 days ago").replace("%1", str(int(s // 86400)))
+
+    def _on_table_cell_double_clicked(self, row: int, _column: int) -> None:
+        item = self.table.item(row, 0)
+        if item is not None:
+            self.station_activated.emit(item.text())

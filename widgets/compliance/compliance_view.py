@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime, tzinfo
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -57,10 +59,18 @@ ALL = ""  # scope: every mall
 class ComplianceView(QWidget):
     """Timeline + drill-down + events of a bucket + report button, over the store at ``db_path``."""
 
-    def __init__(self, db_path: Path | str, config: StationConfig, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        db_path: Path | str,
+        config: StationConfig,
+        parent: QWidget | None = None,
+        reader_factory: Callable[[Path], ComplianceReader] = ComplianceReader,
+    ) -> None:
+        """``reader_factory``: how to read ``db_path`` (the city window passes ``RollupReader``)."""
         super().__init__(parent)
         self.db_path = Path(db_path)
         self.config = config
+        self._reader_factory = reader_factory
         self.clock = time.time
         self._reader: ComplianceReader | None = None
         self._runner: QueryRunner | None = None
@@ -103,8 +113,10 @@ class ComplianceView(QWidget):
             bar.addWidget(w)
         for w in (self.mode, QLabel(self.tr("Target")), self.target):
             bar.addWidget(w)
-        bar.addStretch(1)
-        bar.addWidget(self.status)
+        # the per-mall figures grow with the malls (the city has ~300): the label takes what is left of the
+        # bar, never widens the window, and its tooltip holds the whole text
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        bar.addWidget(self.status, 1)
         bar.addWidget(self.report_button)
         self.timeline = TimelinePlot(self)
         self.timeline.set_target(self.target.value())
@@ -140,7 +152,7 @@ class ComplianceView(QWidget):
         if self._reader is not None:
             return True
         try:
-            self._reader = ComplianceReader(self.db_path)
+            self._reader = self._reader_factory(self.db_path)
         except UserError as exc:
             self.status.setText(self.tr("No data yet"))
             self.status.setToolTip(error_text(exc))
@@ -241,7 +253,9 @@ class ComplianceView(QWidget):
                 x_range = None  # the user zoomed in: keep the view, only the data moves on
         self._query = q
         self.timeline.set_series(series, x_range)
-        self.status.setText(self.tr("{count} line(s) · {bucket_min} min buckets").format(count=len(series), bucket_min=q.bucket_min) + series_basis(series))
+        text = self.tr("{count} line(s) · {bucket_min} min buckets").format(count=len(series), bucket_min=q.bucket_min) + series_basis(series)
+        self.status.setText(text)
+        self.status.setToolTip(text.replace(" · ", "\n"))
 
     def _on_refresh_timer_timeout(self) -> None:
         """Live: re-read only the newest buckets of a range that ends now."""

@@ -71,10 +71,12 @@ class EventTableModel(QAbstractTableModel):
         self._rows: list[_Row] = []
         self._max_rows = max_rows
         self._config = config or StationConfig()
+        self._cameras = {c.id: c for c in self._config.cameras}  # the city has ~1,800: no linear search per cell
 
     def set_config(self, config: StationConfig) -> None:
         """Camera and site names come from the configuration."""
         self._config = config
+        self._cameras = {c.id: c for c in config.cameras}
         if self._rows:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(self.COLUMNS) - 1))
 
@@ -135,11 +137,11 @@ class EventTableModel(QAbstractTableModel):
         return sum(not r.acknowledged and r.event.kind in ALERT_KINDS for r in self._rows)
 
     def camera_name(self, camera_id: str) -> str:
-        cam = self._config.camera(camera_id)
+        cam = self._cameras.get(camera_id)
         return cam.name if cam is not None else redact(camera_id)
 
     def site_of(self, camera_id: str) -> str:
-        cam = self._config.camera(camera_id)
+        cam = self._cameras.get(camera_id)
         return cam.site if cam is not None else ""
 
     # -- QAbstractTableModel ------------------------------------------------------------------------

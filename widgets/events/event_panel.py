@@ -87,30 +87,24 @@ class EventPanel(QWidget):
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
 
-        self.site_filter.currentIndexChanged.connect(self._on_filter_changed)
+        self.site_filter.currentIndexChanged.connect(self._on_site_filter_current_index_changed)
         self.camera_filter.currentIndexChanged.connect(self._on_filter_changed)
         self.kind_filter.currentIndexChanged.connect(self._on_filter_changed)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         model.rowsInserted.connect(self._update_title)
         model.rowsRemoved.connect(self._update_title)
         model.dataChanged.connect(self._update_title)
+        model.modelReset.connect(self._update_title)  # add_stored() (the preload, the city feed) resets
         language_state().changed.connect(self._update_title)  # a run-time language switch
-        self.set_config(StationConfig())
+        self._config = StationConfig()
+        self.set_config(self._config)
 
     def set_config(self, config: StationConfig) -> None:
         """Refill the site and camera filters (names only: never a source URL)."""
         self.model.set_config(config)
-        for combo, items in (
-            (self.site_filter, [(self.tr("All sites"), None)] + [(s.name, s.id) for s in config.sites]),
-            (self.camera_filter, [(self.tr("All cameras"), None)] + [(c.name, c.id) for c in config.cameras]),
-        ):
-            current = combo.currentData()
-            combo.blockSignals(True)
-            combo.clear()
-            for text, data in items:
-                combo.addItem(text, data)
-            combo.setCurrentIndex(max(0, combo.findData(current)))
-            combo.blockSignals(False)
+        self._config = config
+        _refill(self.site_filter, [(self.tr("All sites"), None)] + [(s.name, s.id) for s in config.sites])
+        self._fill_cameras()
         # One mall: the site column says nothing the title does not, and the dock is narrow.
         self.table.setColumnHidden(SITE_COLUMN, len(config.sites) <= 1)
         self.site_filter.setVisible(len(config.sites) > 1)
@@ -162,6 +156,16 @@ class EventPanel(QWidget):
             self.table.selectRow(index.row())
             self.context_menu_requested.emit(event, self.table.viewport().mapToGlobal(pos))
 
+    def _fill_cameras(self) -> None:
+        """The camera filter lists the cameras of the chosen site (all of them when none is chosen)."""
+        site = self.site_filter.currentData()
+        cams = [c for c in self._config.cameras if site is None or c.site == site]
+        _refill(self.camera_filter, [(self.tr("All cameras"), None)] + [(c.name, c.id) for c in cams])
+
+    def _on_site_filter_current_index_changed(self, _: int) -> None:
+        self._fill_cameras()
+        self._on_filter_changed()
+
     def _on_filter_changed(self, *_: object) -> None:
         self.proxy.set_site(self.site_filter.currentData())
         self.proxy.set_camera(self.camera_filter.currentData())
@@ -180,3 +184,14 @@ class EventPanel(QWidget):
         pending = self.model.unacknowledged_count()
         shown = self.proxy.rowCount()
         self._title.setText(self.tr("Events  ·  {shown} shown  ·  {pending} to acknowledge").format(shown=shown, pending=pending))
+
+
+def _refill(combo: QComboBox, items: list[tuple[str, object]]) -> None:
+    """Replace the items, keeping the current one when it is still there."""
+    current = combo.currentData()
+    combo.blockSignals(True)
+    combo.clear()
+    for text, data in items:
+        combo.addItem(text, data)
+    combo.setCurrentIndex(max(0, combo.findData(current)))
+    combo.blockSignals(False)
