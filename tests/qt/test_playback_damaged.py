@@ -50,8 +50,10 @@ def test_the_tile_says_the_recording_is_damaged_at_that_time(qtbot, view: Playba
     tile = view.tiles[0]
 
     def damaged() -> None:
-        view.refresh()
-        assert tile.source.status.state is SourceState.DAMAGED
+        view.refresh()  # the tile takes the source's state here: wait for what the tile shows, not the source
+        assert tile.source.status.state is SourceState.DAMAGED and tile.message().startswith(
+            "Recording damaged"
+        )
 
     qtbot.waitUntil(damaged, timeout=5000)
     line = tile.message()
