@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from app.analysis.engine import AnalysisEngine, EngineParts
-from app.analysis.governor import GovernorOptions, ScanGovernor, plan_tiles
+from app.analysis.governor import GovernorOptions, ScanGovernor, plan_full_every, plan_tiles
 from app.analysis.scan import ScheduledFaceDetector
 from app.analysis.scenes_eval import Classify, Problem, Scene, ScenesReport, read_image
 from app.domain import BBox, Detection, Frame
@@ -37,6 +37,10 @@ class LivePlan:
     @property
     def tiles_per_frame(self) -> float:
         return plan_tiles(self.cameras * self.fps, self.cores or os.cpu_count() or 1)
+
+    @property
+    def full_every(self) -> int:
+        return plan_full_every(self.cameras * self.fps, self.cores or os.cpu_count() or 1)
 
 
 def _on_canvas(image: np.ndarray) -> tuple[np.ndarray, int, int, float]:
@@ -68,7 +72,9 @@ def evaluate_live(
     progress: Callable[[int, Scene], None] | None = None,
 ) -> ScenesReport:
     """Score the scheduler on each scene shown for one second to a camera of an N-camera station."""
-    governor = ScanGovernor(GovernorOptions(tiles=plan.tiles_per_frame, latency_target_s=1e9))
+    governor = ScanGovernor(
+        GovernorOptions(tiles=plan.tiles_per_frame, full_every=plan.full_every, latency_target_s=1e9)
+    )
     detector = ScheduledFaceDetector(governor)
     engine = AnalysisEngine(EngineParts(detector=lambda: detector))
     report = ScenesReport(classifier=classify is not None)
@@ -108,6 +114,7 @@ def evaluate_live(
     report.extra = {
         "live_cameras": plan.cameras,
         "tiles_per_frame": round(plan.tiles_per_frame, 2),
+        "full_range_every": plan.full_every,
         "cpu_ms_per_frame": round(1000.0 * cpu / frames, 2) if frames else None,
         "scan_coverage": round(min(1.0, plan.tiles_per_frame * plan.fps / detector.grid_tiles(*CANVAS)), 3),
         "options": detector.describe(),

@@ -42,6 +42,7 @@ class ScanOptions:
     max_track_crops: int = 8
     track_crop_max_face: float = 128.0  # larger faces the whole-frame pass finds in 720p: no crop for them
     track_min_score: float = 0.5  # a box in a track crop is kept from this score (the track is a prior)
+    track_found_within: float = 0.5  # a box this many face sizes from a track's predicted centre finds it again
     coverage_window_s: float = 2.0
 
 
@@ -143,14 +144,15 @@ class ScheduledFaceDetector:
         self._base = TiledFaceDetector(base)
         self._whole = [p for p in base.passes if not p.tile]
         self._cameras: dict[str, CameraScan] = {}
-        self._trusted: list[BBox] = []
         self.last_ms = 0.0
+        self.calls = 0  # MediaPipe calls of the last detect_frame (whole passes, tiles, crops; no close-ups)
 
     def describe(self) -> str:
         o = self.options
         return (
             f"scheduled: {self._base.describe()}; rolling scan of {'+'.join(map(str, o.tiles))} px tiles "
-            f"({self.governor.tiles_per_frame:.1f} per frame now), one crop per live track"
+            f"({self.governor.tiles_per_frame:.1f} per frame now), full range on every "
+            f"{self.governor.full_every} frame(s), one crop per live track not found again"
         )
 
     def detect(self, image_bgr: np.ndarray) -> list[Detection]:
@@ -159,7 +161,10 @@ class ScheduledFaceDetector:
         h, w = image.shape[:2]
         if h == 0 or w == 0:
             return []
-        return self._run(image, scan_grid(w, h, self.options), [])
+        o = self._base.options
+        jobs = [(p, Tile(0, 0, w, h), o.min_score) for p in self._whole]
+        jobs += [(SHORT, t, o.tile_min_score) for t in scan_grid(w, h, self.options)]
+        return self._base.detect_crops(image, jobs)
 
     def detect_frame(
         self, frame: Frame, tracks: Sequence[tuple[tuple[float, float], float]] = ()
@@ -174,15 +179,27 @@ class ScheduledFaceDetector:
         if scan is None or scan.size != (w, h):
             scan = self._cameras[frame.camera_id] = CameraScan.for_size(w, h, self.options)
         scan.mark_motion(image, self.options)
+        now, o, base = frame.captured_mono, self.options, self._base.options
         budget = self.governor.tiles_for(frame.camera_id)
-        tiles = [scan.tiles[i] for i in scan.pick(budget, frame.captured_mono, self.options)]
-        o = self.options
-        small = [(c, px) for c, px in tracks if px < o.track_crop_max_face][: o.max_track_crops]
-        crops = [track_crop(c, px, w, h, o) for c, px in small]
+        full = self.governor.full_due(frame.camera_id)
+        # 1. the whole frame (full range only when due) and the scan's tiles
+        whole = Tile(0, 0, w, h)
+        jobs = [(p, whole, base.min_score) for p in self._whole if full or p.model != "full"]
+        jobs += [(SHORT, scan.tiles[i], base.tile_min_score) for i in scan.pick(budget, now, o)]
         # a low-score box on a live track was checked on a close-up when the track began: not each frame
-        self._trusted = [box_of(c, px) for c, px in tracks]
-        found = self._run(image, tiles, crops)
-        self._trusted = []
+        trusted = [box_of(c, px) for c, px in tracks]
+        found = self._base.detect_crops(image, jobs, trusted=trusted)
+        # 2. one crop per small live track that step 1 did not find again (a person stays found while small)
+        lost = [
+            (c, px)
+            for c, px in tracks
+            if px < o.track_crop_max_face and not any(_finds(d, c, px, o.track_found_within) for d in found)
+        ][: o.max_track_crops]
+        crops = [(SHORT, track_crop(c, px, w, h, o), o.track_min_score) for c, px in lost]
+        if crops:
+            extra = self._base.detect_crops(image, crops, trusted=trusted)
+            found += [d for d in extra if not any(d.bbox.iou(f.bbox) >= base.nms_iou for f in found)]
+        self.calls = len(jobs) + len(crops)
         self.last_ms = 1000.0 * (time.perf_counter() - t0)
         self.governor.observe(frame.camera_id, self.last_ms, time.monotonic() - frame.captured_mono)
         return found
@@ -207,14 +224,7 @@ class ScheduledFaceDetector:
 
     def forget(self, camera_id: str) -> None:
         self._cameras.pop(camera_id, None)
-
-    def _run(self, image: np.ndarray, tiles: Sequence[Tile], crops: Sequence[Tile]) -> list[Detection]:
-        h, w = image.shape[:2]
-        o, whole = self._base.options, Tile(0, 0, w, h)
-        jobs: list[tuple[Pass, Tile, float]] = [(p, whole, o.min_score) for p in self._whole]
-        jobs += [(SHORT, t, o.tile_min_score) for t in tiles]
-        jobs += [(SHORT, t, self.options.track_min_score) for t in crops]
-        return self._base.detect_crops(image, jobs, trusted=self._trusted)
+        self.governor.forget(camera_id)
 
     def close(self) -> None:
         self._base.close()
@@ -224,6 +234,14 @@ class ScheduledFaceDetector:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _finds(d: Detection, center: tuple[float, float], face_px: float, within: float) -> bool:
+    """Whether box ``d`` is the track predicted at ``center`` with a ``face_px`` face found again: its centre
+    within ``within`` face sizes and its size within 2x."""
+    return (
+        math.dist(d.bbox.center, center) <= within * face_px and 0.5 <= d.bbox.size / max(face_px, 1.0) <= 2.0
+    )
 
 
 def box_of(center: tuple[float, float], size: float) -> BBox:

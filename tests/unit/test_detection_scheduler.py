@@ -233,3 +233,57 @@ def test_scan_options_make_a_grid_of_the_promised_size():
     scan = CameraScan.for_size(1280, 720, ScanOptions())
     assert len(scan.tiles) == 28 + 104
     assert scan.coverage(ScanOptions()) == 0.0
+
+
+def test_full_range_on_alternate_frames_keeps_a_mid_size_face_on_its_track(shared_data, scene):
+    """At 16 cameras the plan runs the full-range pass on every second frame: between, the short-range
+    pass and the track's crop keep the face found, on the same track, and a track the whole frame found
+    again costs no crop."""
+    bg = scene[0].copy()
+    bg[300:560, 240:480] = bg[300:560, 240:480].mean(axis=(0, 1))  # the seated person the clip has there
+    patch = _face_patch(shared_data, 64)  # found by the full-range pass, not by the short-range one
+    det = ScheduledFaceDetector(ScanGovernor(GovernorOptions(tiles=0, full_every=2, latency_target_s=1e9)))
+    engine = AnalysisEngine(EngineParts(detector=lambda: det))
+    try:
+        calls, ids = [], []
+        for i in range(8):  # the person walks right, 8 px per analysed frame
+            cx = 600 + 8 * i
+            out = engine.analyse([_frame(_place(bg, patch, cx, 200), i, 0.2 * i)])[0].result
+            mine = [f for f in out.faces if math.dist(f.bbox.center, (cx, 200)) < 25]
+            assert len(mine) == 1, f"frame {i}: {len(mine)} faces where the person is"
+            ids.append(mine[0].track_id)
+            calls.append(det.calls)
+        assert len(set(ids)) == 1
+        # full + short on even frames (the track found again: no crop), short + the track's crop on odd ones
+        assert calls[2::2] == [2, 2, 2]
+        assert calls[1::2] == [2, 2, 2, 2]
+    finally:
+        engine.close()
+
+
+def test_the_plan_thins_the_full_range_pass_only_when_no_scan_would_fit():
+    from app.analysis.governor import plan_full_every, plan_tiles
+
+    assert plan_full_every(3 * 5.0, cores=2) == 1 and plan_tiles(3 * 5.0, cores=2) > 10
+    assert plan_full_every(8 * 5.0, cores=2) == 1
+    assert plan_full_every(16 * 5.0, cores=2) == 2 and plan_tiles(16 * 5.0, cores=2) >= 1.0
+    assert plan_full_every(16 * 5.0, cores=8) == 1
+
+
+def test_governor_thins_the_full_range_pass_when_no_scan_is_left_and_restores_it_first():
+    gov = ScanGovernor(GovernorOptions(tiles=2, full_every=1, budget_ms_per_s=50.0, window=8))
+    t = 0.0
+    for _ in range(40):  # 30 ms per frame at 5 frames/s = 150 ms/s: three times the budget
+        t += 0.2
+        gov.observe("c", 30.0, 0.05, now=t)
+    assert gov.tiles_per_frame == 0.0
+    assert gov.full_every == 2
+    assert [gov.full_due("c") for _ in range(4)] == [True, False, True, False]
+    for _ in range(8):  # 1 ms per frame: room again; the full-range pass comes back before the scan
+        t += 0.2
+        gov.observe("c", 1.0, 0.05, now=t)
+    assert gov.full_every == 1 and gov.tiles_per_frame == 0.0
+    for _ in range(40):
+        t += 0.2
+        gov.observe("c", 1.0, 0.05, now=t)
+    assert gov.tiles_per_frame == 2.0
