@@ -2,7 +2,7 @@
 whole frame gets the full-range model.
 
 It never drops an analysed or painted frame; it only shrinks (or grows back) the rolling scan and, when
-even no scan is too much, runs the full-range whole-frame pass on every second or third analysed frame of a
+even no scan is too much, runs the full-range whole-frame pass on every second analysed frame of a
 camera (the short-range pass and the track crops still run on every frame, so known faces stay tracked).
 The plan (``plan_tiles``, ``plan_full_every``) splits a detection budget of the station's CPU over the
 cameras' total analysis rate; at run time the governor holds each engine's detection time under its share
@@ -69,9 +69,7 @@ class GovernorOptions:
     (0: no time budget, latency only); ``latency_target_s``: cut the scan when p95 latency passes it."""
 
     tiles: float = 8.0
-    full_every: int = (
-        1  # the plan: full range on every n-th analysed frame of a camera (the floor at run time)
-    )
+    full_every: int = 1  # the plan: full range on every n-th analysed frame (the floor at run time)
     budget_ms_per_s: float = 0.0
     latency_target_s: float = 0.2  # cut above this p95; grow back only below 0.6 of it
     window: int = 40  # frames over which latency p95 and the time spent are judged

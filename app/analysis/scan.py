@@ -42,7 +42,8 @@ class ScanOptions:
     max_track_crops: int = 8
     track_crop_max_face: float = 128.0  # larger faces the whole-frame pass finds in 720p: no crop for them
     track_min_score: float = 0.5  # a box in a track crop is kept from this score (the track is a prior)
-    track_found_within: float = 0.5  # a box this many face sizes from a track's predicted centre finds it again
+    track_found_within: float = 0.5  # a box within this many face sizes of a track's predicted centre
+    track_found_score: float = 0.8  # ... scoring this much finds the track again: no crop for it
     coverage_window_s: float = 2.0
 
 
@@ -193,7 +194,10 @@ class ScheduledFaceDetector:
         lost = [
             (c, px)
             for c, px in tracks
-            if px < o.track_crop_max_face and not any(_finds(d, c, px, o.track_found_within) for d in found)
+            if px < o.track_crop_max_face
+            and not any(
+                d.score >= o.track_found_score and _finds(d, c, px, o.track_found_within) for d in found
+            )
         ][: o.max_track_crops]
         crops = [(SHORT, track_crop(c, px, w, h, o), o.track_min_score) for c, px in lost]
         if crops:

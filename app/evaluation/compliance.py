@@ -162,6 +162,16 @@ def station_config(cameras: int, base: StationConfig | None = None) -> StationCo
     return replace(base, sites=(SiteConfig("eval", "Evaluation"),), cameras=cams)
 
 
+def evaluation_spec(config: StationConfig, options: StationOptions) -> EngineSpec:
+    """The engine ``LiveStation`` builds for ``config``, with its detection governor held at the plan for
+    that many cameras on this machine. Why held: clips play faster than real time on their own clock, so
+    the run-time latency and time-budget checks would read every frame as late and cut the scan to nothing
+    (before 2026-12-07 they did, at any N). No watchlist matching: it does not change counts."""
+    spec = replace(engine_spec(config, options, Path("unused.sqlite3")), db_path="")
+    held = replace(spec.governor, latency_target_s=math.inf, budget_ms_per_s=0.0)
+    return replace(spec, governor=held)
+
+
 def config_summary(spec: EngineSpec, config: StationConfig) -> dict[str, Any]:
     cam = config.cameras[0]
     return {
@@ -172,6 +182,8 @@ def config_summary(spec: EngineSpec, config: StationConfig) -> dict[str, Any]:
         "mask_model": spec.mask_model_path or "bundled",
         "analysis": asdict(spec.analysis),
         "tracker": asdict(spec.tracker),
+        "scan_tiles_per_frame": round(spec.governor.tiles, 2),
+        "full_range_every": spec.governor.full_every,
     }
 
 
@@ -273,8 +285,7 @@ def evaluate(
         raise UserError(f"clip(s) listed in the truth file not found in {root}: {', '.join(missing)}")
     results: list[ClipResult] = []
     with tempfile.TemporaryDirectory(prefix="vigil-evalc-") as tmp:
-        spec = engine_spec(config, options, Path(tmp) / "unused.sqlite3")
-        spec = replace(spec, db_path="")  # no watchlist matching: it does not change counts
+        spec = evaluation_spec(config, options)
         fps = config.cameras[0].analysis_fps
         for i, row in enumerate(truth):
             path = find_clip(root, row.clip)
@@ -329,7 +340,7 @@ def count_clip(
     manager runs it in a child process)."""
     config = station_config(cameras, base)
     with tempfile.TemporaryDirectory(prefix="vigil-zonec-") as tmp:
-        spec = replace(engine_spec(config, StationOptions(), Path(tmp) / "unused.sqlite3"), db_path="")
+        spec = evaluation_spec(config, StationOptions())
         _, _, tot = play_clip(path, spec, config.cameras[0].analysis_fps, Path(tmp) / "clip.sqlite3", zones)
     return {
         "people": tot.people,

@@ -79,3 +79,32 @@ def test_bad_folder_and_camera_count_are_one_clear_line(tmp_path, capsys):
     assert "clip folder not found" in capsys.readouterr().err
     assert main(["eval-compliance", str(tmp_path), "--cameras", "0"]) == 2
     assert "--cameras must be 1 or more" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("cameras", [3, 16])
+def test_the_evaluation_runs_the_scan_the_station_plans_for_n_cameras(shared_data, cameras):
+    """A clip plays faster than real time on its own clock; the governor must not read that as a late,
+    overloaded station and cut the scan (it did, at any N, so N = 3 was evaluated without its scan)."""
+    from app.analysis.engine import AnalysisEngine
+    from app.analysis.governor import plan_full_every, plan_tiles
+    from app.analysis.scan import ScheduledFaceDetector
+    from app.analysis.spec import build_parts
+    from app.bootstrap import StationOptions
+    from app.evaluation.compliance import EVAL_CAMERA, _frames, evaluation_spec, station_config
+
+    config = station_config(cameras)
+    spec = evaluation_spec(config, StationOptions())
+    assert spec.governor.tiles == pytest.approx(plan_tiles(cameras * 5.0))
+    engine = AnalysisEngine(build_parts(spec))
+    try:
+        for n, frame in enumerate(_frames(shared_data / "video" / "man_no_mask_720p.mp4", 5.0, EVAL_CAMERA)):
+            engine.analyse([frame])
+            if n == 60:
+                break
+        detector = engine._ensure_models()
+        assert isinstance(detector, ScheduledFaceDetector)
+        governor = detector.governor
+        assert governor.tiles_per_frame == pytest.approx(plan_tiles(cameras * 5.0))
+        assert governor.full_every == plan_full_every(cameras * 5.0)
+    finally:
+        engine.close()

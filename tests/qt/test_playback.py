@@ -17,6 +17,7 @@ from app.domain import Event, EventKind
 from app.playback.source import SourceState
 from app.store.db import open_db
 from tests.playback_media import frame_number, needs_ffmpeg, record_camera
+from tests.qt.playback_views import shown_view
 from tests.qt.scripted_station import ScriptedStation, make_config
 from widgets.playback.timebar import COVERED, GAP
 from widgets.playback.view import PlaybackView
@@ -39,14 +40,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 @pytest.fixture
 def view(qtbot, recorded: tuple[Path, Path]) -> PlaybackView:
-    db, rec = recorded
-    v = PlaybackView(db, rec, {"cam0": "Entrance", "cam1": "Food court"})
-    qtbot.addWidget(v)
-    v.resize(1200, 700)
-    v.show()
-    qtbot.waitExposed(v)
-    yield v
-    v.shut_down()
+    yield from shown_view(qtbot, *recorded, {"cam0": "Entrance", "cam1": "Food court"})
 
 
 def _shown(qtbot, view: PlaybackView, i: int, at: float):

@@ -12,6 +12,7 @@ import pytest
 from app.playback.source import SourceState
 from tests.faults.test_damaged_segments import FPS, T0, damage
 from tests.playback_media import frame_number, needs_ffmpeg, record_camera
+from tests.qt.playback_views import shown_view
 from widgets.playback.view import PlaybackView
 
 pytestmark = needs_ffmpeg
@@ -31,14 +32,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 @pytest.fixture
 def view(qtbot, recorded: tuple[Path, Path]) -> PlaybackView:
-    db, rec = recorded
-    v = PlaybackView(db, rec, {"cam0": "Entrance", "cam1": "Food court"})
-    qtbot.addWidget(v)
-    v.resize(1200, 600)
-    v.show()
-    qtbot.waitExposed(v)
-    yield v
-    v.shut_down()
+    yield from shown_view(qtbot, *recorded, {"cam0": "Entrance", "cam1": "Food court"}, (1200, 600))
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from PySide6.QtCore import QTimer
 
 from app.playback.keyframes import key_frame_indices
 from tests.playback_media import frame_number, needs_ffmpeg, record_camera
+from tests.qt.playback_views import shown_view
 from widgets.playback.view import PlaybackView
 
 pytestmark = needs_ffmpeg
@@ -36,14 +37,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 @pytest.fixture
 def view(qtbot, recorded: tuple[Path, Path]) -> PlaybackView:
-    db, rec = recorded
-    v = PlaybackView(db, rec, {"cam0": "Entrance"})
-    qtbot.addWidget(v)
-    v.resize(900, 600)
-    v.show()
-    qtbot.waitExposed(v)
-    yield v
-    v.shut_down()
+    yield from shown_view(qtbot, *recorded, {"cam0": "Entrance"}, (900, 600))
 
 
 def _watch(

@@ -4,18 +4,16 @@ running (its timers fire) while a week of coverage and events is read, the answe
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
 
 from app.playback.lookup import RecordingLookup
-from app.store.db import open_db
+from tests.qt.bench_playback_queries import CAMERAS, T0, make_store
+from tests.qt.playback_views import shown_view
 from widgets.playback.view import PlaybackView
 
-T0 = 1772370000.0  # 2026-03-01 13:00:00 UTC
-CAMERAS = ["cam0", "cam1", "cam2", "cam3"]
 SEGMENTS = 20_000  # per camera: 10 s segments, about 2.3 days each
 EVENTS = 100_000
 
@@ -24,37 +22,13 @@ EVENTS = 100_000
 def big_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """80 000 recordings rows (a 30 s gap after every 100 segments) and 100 000 events."""
     d = tmp_path_factory.mktemp("bigstore")
-    db = open_db(d / "vigil.sqlite3")
-    rows = []
-    for cam in CAMERAS:
-        t = T0
-        for i in range(SEGMENTS):
-            rows.append((cam, t, t + 10.0, f"{cam}/{i}.mp4", 1000, 150, 15.0, 352, 288, "h264"))
-            t += 10.0 + (30.0 if i % 100 == 99 else 0.0)
-    db.conn.executemany(
-        "INSERT INTO recordings(camera_id, start, end, path, bytes, frames, fps, width, height, codec) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
-    details = json.dumps({"box": [10, 10, 60, 70], "frame": [352, 288]})
-    db.conn.executemany(
-        "INSERT INTO events(at, camera_id, kind, details) VALUES (?, ?, ?, ?)",
-        [(T0 + i * 2.0, CAMERAS[i % 4], ("no_mask", "incorrect_mask")[i % 2], details) for i in range(EVENTS)],
-    )
-    db.conn.commit()
-    db.conn.close()
+    make_store(d, SEGMENTS, EVENTS)
     return d
 
 
 @pytest.fixture
 def view(qtbot, big_store: Path) -> PlaybackView:
-    v = PlaybackView(big_store / "vigil.sqlite3", big_store / "recordings")
-    qtbot.addWidget(v)
-    v.resize(1200, 700)
-    v.show()
-    qtbot.waitExposed(v)
-    yield v
-    v.shut_down()
+    yield from shown_view(qtbot, big_store / "vigil.sqlite3", big_store / "recordings")
 
 
 def test_a_week_of_data_loads_off_the_gui_thread_and_arrives_by_signal(qtbot, view: PlaybackView, big_store: Path) -> None:

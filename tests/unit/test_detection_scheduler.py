@@ -238,25 +238,30 @@ def test_scan_options_make_a_grid_of_the_promised_size():
 def test_full_range_on_alternate_frames_keeps_a_mid_size_face_on_its_track(shared_data, scene):
     """At 16 cameras the plan runs the full-range pass on every second frame: between, the short-range
     pass and the track's crop keep the face found, on the same track, and a track the whole frame found
-    again costs no crop."""
+    again with a confident box costs no crop."""
     bg = scene[0].copy()
     bg[300:560, 240:480] = bg[300:560, 240:480].mean(axis=(0, 1))  # the seated person the clip has there
     patch = _face_patch(shared_data, 64)  # found by the full-range pass, not by the short-range one
     det = ScheduledFaceDetector(ScanGovernor(GovernorOptions(tiles=0, full_every=2, latency_target_s=1e9)))
     engine = AnalysisEngine(EngineParts(detector=lambda: det))
     try:
-        calls, ids = [], []
+        calls, ids, scores = [], [], []
         for i in range(8):  # the person walks right, 8 px per analysed frame
             cx = 600 + 8 * i
             out = engine.analyse([_frame(_place(bg, patch, cx, 200), i, 0.2 * i)])[0].result
             mine = [f for f in out.faces if math.dist(f.bbox.center, (cx, 200)) < 25]
             assert len(mine) == 1, f"frame {i}: {len(mine)} faces where the person is"
             ids.append(mine[0].track_id)
+            scores.append(mine[0].score)
             calls.append(det.calls)
         assert len(set(ids)) == 1
-        # full + short on even frames (the track found again: no crop), short + the track's crop on odd ones
-        assert calls[2::2] == [2, 2, 2]
+        # odd frames: the short-range pass and the track's crop (the short range alone misses this face)
         assert calls[1::2] == [2, 2, 2, 2]
+        # even frames after the first: full + short; a confident box (>= 0.8) found the track again, so no
+        # crop; a weaker one still gets the crop
+        confident = [score >= 0.8 for score in scores[2::2]]
+        assert any(confident)
+        assert calls[2::2] == [2 if c else 3 for c in confident]
     finally:
         engine.close()
 
