@@ -149,11 +149,12 @@ class ScheduledFaceDetector:
         self.calls = 0  # MediaPipe calls of the last detect_frame (whole passes, tiles, crops; no close-ups)
 
     def describe(self) -> str:
-        o = self.options
+        o, n = self.options, self.governor.full_every
+        cadence = "every frame" if n == 1 else "every second frame" if n == 2 else f"every {n}th frame"
         return (
             f"scheduled: {self._base.describe()}; rolling scan of {'+'.join(map(str, o.tiles))} px tiles "
-            f"({self.governor.tiles_per_frame:.1f} per frame now), full range on every "
-            f"{self.governor.full_every} frame(s), one crop per live track not found again"
+            f"({self.governor.tiles_per_frame:.1f} per frame now), full range on {cadence}, "
+            "one crop per live track not found again"
         )
 
     def detect(self, image_bgr: np.ndarray) -> list[Detection]:
