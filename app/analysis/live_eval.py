@@ -8,7 +8,6 @@ The faces of the last frame are scored. ``cpu_ms_per_frame`` is the detection CP
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -36,11 +35,11 @@ class LivePlan:
 
     @property
     def tiles_per_frame(self) -> float:
-        return plan_tiles(self.cameras * self.fps, self.cores or os.cpu_count() or 1)
+        return plan_tiles(self.cameras * self.fps, self.cores or None)
 
     @property
     def full_every(self) -> int:
-        return plan_full_every(self.cameras * self.fps, self.cores or os.cpu_count() or 1)
+        return plan_full_every(self.cameras * self.fps, self.cores or None)
 
 
 def _on_canvas(image: np.ndarray) -> tuple[np.ndarray, int, int, float]:

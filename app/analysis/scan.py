@@ -163,10 +163,7 @@ class ScheduledFaceDetector:
         h, w = image.shape[:2]
         if h == 0 or w == 0:
             return []
-        o = self._base.options
-        jobs = [(p, Tile(0, 0, w, h), o.min_score) for p in self._whole]
-        jobs += [(SHORT, t, o.tile_min_score) for t in scan_grid(w, h, self.options)]
-        return self._base.detect_crops(image, jobs)
+        return self._base.detect_crops(image, self._jobs(w, h, scan_grid(w, h, self.options), full=True))
 
     def detect_frame(
         self, frame: Frame, tracks: Sequence[tuple[tuple[float, float], float]] = ()
@@ -185,9 +182,7 @@ class ScheduledFaceDetector:
         budget = self.governor.tiles_for(frame.camera_id)
         full = self.governor.full_due(frame.camera_id)
         # 1. the whole frame (full range only when due) and the scan's tiles
-        whole = Tile(0, 0, w, h)
-        jobs = [(p, whole, base.min_score) for p in self._whole if full or p.model != "full"]
-        jobs += [(SHORT, scan.tiles[i], base.tile_min_score) for i in scan.pick(budget, now, o)]
+        jobs = self._jobs(w, h, [scan.tiles[i] for i in scan.pick(budget, now, o)], full)
         # a low-score box on a live track was checked on a close-up when the track began: not each frame
         trusted = [box_of(c, px) for c, px in tracks]
         found = self._base.detect_crops(image, jobs, trusted=trusted)
@@ -226,6 +221,12 @@ class ScheduledFaceDetector:
     def grid_tiles(self, width: int, height: int) -> int:
         """How many tiles a full scan of a ``width`` x ``height`` frame has."""
         return len(scan_grid(width, height, self.options))
+
+    def _jobs(self, w: int, h: int, tiles: Sequence[Tile], full: bool) -> list[tuple[Pass, Tile, float]]:
+        """The whole-frame passes (the full-range one only when ``full``) and ``tiles``, with thresholds."""
+        o, whole = self._base.options, Tile(0, 0, w, h)
+        jobs = [(p, whole, o.min_score) for p in self._whole if full or p.model != "full"]
+        return jobs + [(SHORT, t, o.tile_min_score) for t in tiles]
 
     def forget(self, camera_id: str) -> None:
         self._cameras.pop(camera_id, None)
