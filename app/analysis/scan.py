@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from app.analysis.governor import ScanGovernor
+from app.analysis.tracker import TrackHint
 from app.domain import BBox, Detection, Frame
 from models.face_detector import DetectorOptions, Pass, TiledFaceDetector, as_bgr
 from models.tiling import Tile, tile_grid
@@ -44,6 +45,11 @@ class ScanOptions:
     track_min_score: float = 0.5  # a box in a track crop is kept from this score (the track is a prior)
     track_found_within: float = 0.5  # a box within this many face sizes of a track's predicted centre
     track_found_score: float = 0.8  # ... scoring this much finds the track again: no crop for it
+    # A confirmed track (two detections or more) unseen this long has walked off or turned away: no more
+    # crops for it; the tiles and the whole-frame pass find it again if it comes back (its id waits
+    # ``lost_after_s``). A track of one detection keeps its crop until it is confirmed or lost: a small
+    # face a tile found once has no other way to be found again (measured, see README).
+    track_crop_unseen_s: float = 1.0
     coverage_window_s: float = 2.0
 
 
@@ -166,9 +172,9 @@ class ScheduledFaceDetector:
         return self._base.detect_crops(image, self._jobs(w, h, scan_grid(w, h, self.options), full=True))
 
     def detect_frame(
-        self, frame: Frame, tracks: Sequence[tuple[tuple[float, float], float]] = ()
+        self, frame: Frame, tracks: Sequence[TrackHint] = ()
     ) -> list[Detection]:
-        """Detect on one analysed frame of a camera; ``tracks``: (predicted centre, face px) of its live tracks."""
+        """Detect on one analysed frame of a camera; ``tracks``: its live tracks (``FaceTracker.predictions``)."""
         t0 = time.perf_counter()
         image = as_bgr(frame.image)
         h, w = image.shape[:2]
@@ -184,18 +190,11 @@ class ScheduledFaceDetector:
         # 1. the whole frame (full range only when due) and the scan's tiles
         jobs = self._jobs(w, h, [scan.tiles[i] for i in scan.pick(budget, now, o)], full)
         # a low-score box on a live track was checked on a close-up when the track began: not each frame
-        trusted = [box_of(c, px) for c, px in tracks]
+        trusted = [box_of(t.center, t.face_px) for t in tracks]
         found = self._base.detect_crops(image, jobs, trusted=trusted)
         # 2. one crop per small live track that step 1 did not find again (a person stays found while small)
-        lost = [
-            (c, px)
-            for c, px in tracks
-            if px < o.track_crop_max_face
-            and not any(
-                d.score >= o.track_found_score and _finds(d, c, px, o.track_found_within) for d in found
-            )
-        ][: o.max_track_crops]
-        crops = [(SHORT, track_crop(c, px, w, h, o), o.track_min_score) for c, px in lost]
+        lost = [t for t in tracks if _wants_crop(t, found, o)][: o.max_track_crops]
+        crops = [(SHORT, track_crop(t.center, t.face_px, w, h, o), o.track_min_score) for t in lost]
         if crops:
             extra = self._base.detect_crops(image, crops, trusted=trusted)
             found += [d for d in extra if not any(d.bbox.iou(f.bbox) >= base.nms_iou for f in found)]
@@ -240,6 +239,19 @@ class ScheduledFaceDetector:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _wants_crop(t: TrackHint, found: Sequence[Detection], o: ScanOptions) -> bool:
+    """A small track, not yet confirmed or seen within ``track_crop_unseen_s``, that no confident box of
+    this frame found again."""
+    return (
+        t.face_px < o.track_crop_max_face
+        and (t.hits < 2 or t.unseen_s <= o.track_crop_unseen_s)
+        and not any(
+            d.score >= o.track_found_score and _finds(d, t.center, t.face_px, o.track_found_within)
+            for d in found
+        )
+    )
 
 
 def _finds(d: Detection, center: tuple[float, float], face_px: float, within: float) -> bool:

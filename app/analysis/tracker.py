@@ -6,7 +6,7 @@ Pure logic (no threads, no I/O): the analysis engine owns one ``FaceTracker`` pe
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.analysis.person_rules import PersonRules, is_static, lacks_face, outside_count_zone
 from app.domain import BBox, Detection
@@ -46,6 +46,15 @@ class Track:
         return cx + self.velocity[0] * dt, cy + self.velocity[1] * dt
 
 
+class TrackHint(NamedTuple):
+    """What the detection scheduler knows of a live track: where to look for it and how sure it is."""
+
+    center: tuple[float, float]  # predicted centre, frame px
+    face_px: float  # face size when last seen
+    unseen_s: float  # seconds since it was last detected
+    hits: int  # detections so far (1: not confirmed yet)
+
+
 @dataclass(frozen=True, slots=True)
 class TrackerStep:
     """What one update did: the track id assigned to each detection (same order) and the tracks that ended."""
@@ -77,10 +86,13 @@ class FaceTracker:
             and not outside_count_zone(track)
         )
 
-    def predictions(self, now_mono: float) -> list[tuple[tuple[float, float], float]]:
-        """(predicted centre, face px) of every live track, most recently seen first."""
+    def predictions(self, now_mono: float) -> list[TrackHint]:
+        """Every live track's hint, most recently seen first."""
         live = sorted(self._tracks.values(), key=lambda t: -t.last_seen_mono)
-        return [(t.predicted_center(now_mono), t.bbox.size) for t in live]
+        return [
+            TrackHint(t.predicted_center(now_mono), t.bbox.size, max(0.0, now_mono - t.last_seen_mono), t.hits)
+            for t in live
+        ]
 
     def update(self, detections: list[Detection], now_mono: float, now_utc: float) -> TrackerStep:
         ended = self._expire(now_mono)

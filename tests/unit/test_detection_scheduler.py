@@ -163,6 +163,48 @@ def test_track_guided_redetection_keeps_one_small_face_across_frames(shared_data
         engine.close()
 
 
+def test_track_crops_stop_a_second_after_a_person_left_but_a_new_face_keeps_its_crop(shared_data, scene):
+    """A crop costs a detector call per frame: a confirmed person gone from view for more than
+    ``track_crop_unseen_s`` gets none; a face found once keeps its crop until it is confirmed or lost.
+    The person's crops are the calls beyond those of a twin camera that sees the hall alone (the full
+    scan finds the same few false boxes on both)."""
+    bg = scene[0]
+    patch = _face_patch(shared_data, 26)
+    held = GovernorOptions(tiles=0, latency_target_s=math.inf)  # no cut for the test's own clock
+    engine = AnalysisEngine(EngineParts(detector=lambda: ScheduledFaceDetector(ScanGovernor(held))))
+    try:
+        det = engine._ensure_models()
+        assert isinstance(det, ScheduledFaceDetector)
+        limit = det.options.track_crop_unseen_s
+
+        def calls(image: np.ndarray, i: int, camera: str) -> int:
+            det.governor.tiles_per_frame = 200 if i == 0 else 0  # a full scan on the first frame only
+            out = engine.analyse([_frame(image, i, 0.2 * i, camera)])[0].result
+            if image is not bg:
+                assert len(_near(out.faces, 300, 300)) == 1, f"{camera}: frame {i} lost the face"
+            return det.calls
+
+        for camera, seen in (("confirmed", 2), ("new", 1)):
+            person = _place(bg, patch, 300, 300)
+            for i in range(seen):  # found by the full scan, then (confirmed) by its crop
+                calls(person, i, camera)
+                calls(bg, i, camera + "-twin")
+            gone_at = 0.2 * (seen - 1)
+            crops = {}
+            for i in range(seen, seen + 15):  # the person has left: the hall is empty for 3 s
+                extra = calls(bg, i, camera) - calls(bg, i, camera + "-twin")
+                crops[round(0.2 * i - gone_at, 1)] = extra
+            if camera == "confirmed":
+                before = [n for t, n in crops.items() if t < limit - 0.05]
+                after = [n for t, n in crops.items() if t > limit + 0.05]
+                assert before and set(before) == {1}, crops  # still looked for where it was
+                assert after and set(after) == {0}, crops  # then no more calls for it
+            else:
+                assert set(crops.values()) == {1}, crops
+    finally:
+        engine.close()
+
+
 def _spin(stop_at: float) -> None:
     while time.monotonic() < stop_at:
         pass
