@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -137,6 +137,8 @@ class DetectorOptions:
     large_min_score: float = 0.6
 
 
+FaceCheck = Callable[[np.ndarray, Sequence[Detection]], list[bool]]  # (image, boxes) -> is each a face
+
 VERIFY_MAX_SHIFT = 0.5  # verifier's face centre at most this many face sizes from the checked box's
 VERIFY_MAX_SCALE = 2.0  # and its size within this factor of the checked box's
 
@@ -179,6 +181,9 @@ class TiledFaceDetector:
         floor = min(opts.min_score, opts.tile_min_score, opts.confirm_score)
         self._models: dict[str, MediaPipeFaceDetector] = {}
         self._verifier: MediaPipeFaceDetector | None = None
+        # Optional: (image, boxes) -> is each a face; a cheaper check than the close-up, run before it on the
+        # boxes that need one (the engine sets the mask model's face verifier here). Same boxes kept.
+        self.face_check: FaceCheck | None = None
         try:
             for p in opts.passes:
                 if p.model not in self._models:
@@ -242,13 +247,15 @@ class TiledFaceDetector:
             merged = [d for d in merged if d.bbox.size < o.large_face_px or d.score >= o.large_min_score]
         if self._verifier is None:
             return merged
-        return [
-            d
-            for d in merged
-            if d.score >= o.verify_skip
-            or any(d.bbox.iou(t) >= 0.3 for t in trusted)
-            or self._verified(image, d)
+        weak = [
+            d for d in merged if d.score < o.verify_skip and not any(d.bbox.iou(t) >= 0.3 for t in trusted)
         ]
+        checked = weak
+        if weak and self.face_check is not None:  # the cheap check first: its "not a face" drops the box
+            checked = [d for d, face in zip(weak, self.face_check(image, weak), strict=True) if face]
+        kept = {id(d) for d in checked if self._verified(image, d)}
+        dropped = {id(d) for d in weak} - kept
+        return [d for d in merged if id(d) not in dropped]
 
     def _verified(self, image: np.ndarray, d: Detection) -> bool:
         """True when the verifier finds, on a 4x close-up of ``d`` (padded at edges), a face of about ``d``'s

@@ -263,6 +263,14 @@ class MaskClassifier:
             out.append(judged)
         return out
 
+    def is_face(self, image_bgr: np.ndarray, detections: Sequence[Detection]) -> list[bool]:
+        """Per box: False where the verifier says it is not a face (``judge_round`` would drop it); all True
+        for a model without a ``not_face`` output. One batched call."""
+        if not self.has_verifier or not detections:
+            return [True] * len(detections)
+        full = self.classify_full([crop_face(image_bgr, d.bbox, d.keypoints) for d in detections])
+        return [bool(p < self.not_face_threshold) for p in full[:, len(CLASSES)]]
+
     def classify_faces(
         self, image_bgr: np.ndarray, detections: Sequence[Detection], cfg: AnalysisConfig
     ) -> list[tuple[MaskState, Probs | None]]:

@@ -125,6 +125,11 @@ class AnalysisEngine:
                 except Exception as exc:  # ModelError or a broken runtime: keep showing video
                     self.mask_error = str(exc)
                     log.error("mask analysis unavailable: %s", exc)
+            is_face = getattr(self._mask, "is_face", None)
+            if is_face is not None and hasattr(self._detector, "face_check"):
+                # the mask model's "not a face" would drop the box after detection anyway: asked first, it
+                # spares the detector's dearer close-up check on such boxes (same faces kept)
+                self._detector.face_check = is_face
             if self._parts.matcher is not None:
                 try:
                     self._matcher = self._parts.matcher()

@@ -21,7 +21,7 @@ import numpy as np
 from app.analysis.governor import ScanGovernor
 from app.analysis.tracker import TrackHint
 from app.domain import BBox, Detection, Frame
-from models.face_detector import DetectorOptions, Pass, TiledFaceDetector, as_bgr
+from models.face_detector import DetectorOptions, FaceCheck, Pass, TiledFaceDetector, as_bgr
 from models.tiling import Tile, tile_grid
 
 SHORT = Pass("short", 1)  # the model of every tile and track crop (tile size is carried by the Tile)
@@ -230,6 +230,15 @@ class ScheduledFaceDetector:
     def forget(self, camera_id: str) -> None:
         self._cameras.pop(camera_id, None)
         self.governor.forget(camera_id)
+
+    @property
+    def face_check(self) -> FaceCheck | None:
+        """The cheap face check run before a close-up (``TiledFaceDetector.face_check``)."""
+        return self._base.face_check
+
+    @face_check.setter
+    def face_check(self, check: FaceCheck | None) -> None:
+        self._base.face_check = check
 
     def close(self) -> None:
         self._base.close()

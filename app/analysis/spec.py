@@ -90,6 +90,10 @@ class _MaskStage:
         result: list[list[Judgement | None]] = self._classifier.judge_round(items, self._cfg)
         return result
 
+    def is_face(self, image: np.ndarray, detections: Sequence[Detection]) -> list[bool]:
+        faces: list[bool] = self._classifier.is_face(image, detections)
+        return faces
+
 
 def make_verdict_tracker() -> VerdictTracker:
     from app.analysis.verdict import VerdictAccumulator
