@@ -63,6 +63,7 @@ class CameraScan:
     scanned_at: list[float]
     grey: np.ndarray | None = None
     history: deque[tuple[float, int]] = field(default_factory=deque)  # (time, tiles scanned)
+    cells: tuple[float, tuple[np.ndarray, ...]] | None = None  # (scale, each tile's box on the grey copy)
 
     @classmethod
     def for_size(cls, width: int, height: int, opts: ScanOptions) -> CameraScan:
@@ -85,12 +86,12 @@ class CameraScan:
         if not changed.any():
             return
         integral = cv2.integral(changed.astype(np.uint8))
-        for i, t in enumerate(self.tiles):
-            x1, y1 = int(t.x * scale), int(t.y * scale)
-            x2, y2 = max(x1 + 1, int((t.x + t.w) * scale)), max(y1 + 1, int((t.y + t.h) * scale))
-            n = integral[y2, x2] - integral[y1, x2] - integral[y2, x1] + integral[y1, x1]
-            if n >= opts.motion_share * (x2 - x1) * (y2 - y1):
-                self.dirty[i] = True
+        if self.cells is None or self.cells[0] != scale:
+            self.cells = (scale, _tile_cells(self.tiles, scale))
+        x1, y1, x2, y2 = self.cells[1]
+        n = integral[y2, x2] - integral[y1, x2] - integral[y2, x1] + integral[y1, x1]
+        for i in np.flatnonzero(n >= opts.motion_share * (x2 - x1) * (y2 - y1)):
+            self.dirty[i] = True
 
     def pick(self, budget: int, now: float, opts: ScanOptions) -> list[int]:
         """The tiles to scan now: changed tiles and tiles not scanned for ``static_rescan_s``, oldest first."""
@@ -115,6 +116,15 @@ class CameraScan:
             return 0.0
         scanned = sum(n for _, n in self.history)
         return min(1.0, scanned / len(self.tiles) / opts.coverage_window_s)
+
+
+def _tile_cells(tiles: Sequence[Tile], scale: float) -> tuple[np.ndarray, ...]:
+    """Each tile's box on the grey copy (x1, y1, x2, y2 arrays), at least one pixel wide and high."""
+    x1 = np.array([int(t.x * scale) for t in tiles], np.intp)
+    y1 = np.array([int(t.y * scale) for t in tiles], np.intp)
+    x2 = np.maximum(x1 + 1, np.array([int((t.x + t.w) * scale) for t in tiles], np.intp))
+    y2 = np.maximum(y1 + 1, np.array([int((t.y + t.h) * scale) for t in tiles], np.intp))
+    return x1, y1, x2, y2
 
 
 def scan_grid(width: int, height: int, opts: ScanOptions) -> list[Tile]:
