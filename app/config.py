@@ -88,6 +88,10 @@ class AnalysisConfig:
     # after a crash, a person seen again this soon after their cut track's last checkpoint is the same
     # visitor (a restart takes longer than lost_track_s: process start and model load); 0: never relink
     crash_relink_s: float = 30.0
+    # the analysis processes run this many steps below the station's priority (nice on Linux and macOS,
+    # the below-normal class on Windows for any value > 0): the window and the decoders come first and the
+    # detection governor absorbs the rest (README: Performance); 0: the same priority
+    process_nice: int = 5
     embedding_model: str = ""  # ArcFace-style .onnx for watchlist matching; none ships with Vigil
     embedding_sha256: str = ""  # optional pin of that file's SHA-256 (checked at load)
 
@@ -332,6 +336,7 @@ _ANALYSIS: Schema = {
     "lost_track_s": _number(0.1, 600.0),
     "track_max_size_ratio": _number(0.0, 100.0),
     "crash_relink_s": _number(0.0, 600.0),
+    "process_nice": _integer(0, 19),
     "embedding_model": _text,
     "embedding_sha256": _sha256,
 }

@@ -16,3 +16,5 @@ def test_gui_bench_reports_stalls_and_tile_rates(qapp) -> None:
     assert set(report["per_tile_fps"]) == {"cam0", "cam1", "cam2", "cam3"}
     assert all(v > 0 for v in report["per_tile_fps"].values())  # every tile painted new frames
     assert report["stall_ms"]["p99"] >= report["stall_ms"]["p50"] >= 0
+    # the station analyses every 3rd frame of 15 fps: about 5 results a second per camera, none missed
+    assert 3.0 <= report["analysed_fps"]["min"] <= report["analysed_fps"]["max"] <= 6.0, report["analysed_fps"]

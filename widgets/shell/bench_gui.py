@@ -19,7 +19,9 @@ def run_gui_bench(
     station: Station, seconds: float = 10.0, grid: str = "4x4", size: tuple[int, int] = (1920, 1080)
 ) -> dict[str, Any]:
     """Open the station window on ``station`` (layout ``grid``), run ``seconds`` and report
-    ``stall_ms`` (p50/p99/max lateness of a 10 ms timer) and ``tile_fps`` (distinct camera frames painted per second, per tile)."""
+    ``stall_ms`` (p50/p99/max lateness of a 10 ms timer), ``tile_fps`` (distinct camera frames painted per
+    second, per tile) and ``analysed_fps`` (distinct analysis results per second, per camera, polled by the
+    same timer: what the wall's smoothness cost the analysis, or not)."""
     from widgets.shell.main_window import StationWindow  # heavy: only when benchmarking
 
     app = QApplication.instance() or QApplication([])
@@ -33,6 +35,7 @@ def run_gui_bench(
         _spin(app, 1.0)  # first frames, layout, fonts
         tiles = [t for t in window.grid.tiles() if t.feed is not None]
         start_paints = {t.camera_id: t.frames_shown for t in tiles}
+        results: dict[str, set[int]] = {t.camera_id: set() for t in tiles}
         lateness: list[float] = []
         clock = QElapsedTimer()
         probe = QTimer()
@@ -44,6 +47,10 @@ def run_gui_bench(
             now = clock.nsecsElapsed()
             lateness.append(max(0.0, (now - last[0]) / 1e6 - 10.0))
             last[0] = now
+            for t in tiles:
+                result = t.feed.results.peek() if t.feed is not None else None
+                if result is not None:
+                    results[t.camera_id].add(result.frame_seq)
 
         probe.timeout.connect(on_probe)
         clock.start()
@@ -54,10 +61,12 @@ def run_gui_bench(
         elapsed = time.monotonic() - t0
         probe.stop()
         per_tile = {t.camera_id: (t.frames_shown - start_paints[t.camera_id]) / elapsed for t in tiles}
+        analysed = {cid: max(0, len(seqs) - 1) / elapsed for cid, seqs in results.items()}  # the first was there
         window.close()
         window.deleteLater()
     stalls = np.asarray(lateness or [0.0])
     fps = np.asarray(list(per_tile.values()) or [0.0])
+    rates = np.asarray(list(analysed.values()) or [0.0])
     return {
         "seconds": round(elapsed, 2),
         "grid": grid,
@@ -74,6 +83,11 @@ def run_gui_bench(
             "max": round(float(fps.max()), 2),
         },
         "per_tile_fps": {k: round(v, 2) for k, v in per_tile.items()},
+        "analysed_fps": {
+            "min": round(float(rates.min()), 2),
+            "median": round(float(np.median(rates)), 2),
+            "max": round(float(rates.max()), 2),
+        },
     }
 
 
