@@ -25,7 +25,7 @@ from app.analysis.engine import AnalysisEngine
 from app.analysis.spec import EngineSpec, build_parts
 from app.bootstrap import StationOptions, engine_spec
 from app.config import CameraConfig, SiteConfig, StationConfig
-from app.domain import Frame, TrackSummary
+from app.domain import Frame, FrameResult, TrackSummary
 from app.errors import UserError
 from app.store.compliance_query import ComplianceReader
 from app.store.records import CameraRecord, SiteRecord, TrackUpdate
@@ -223,10 +223,16 @@ def _track_update(s: TrackSummary) -> TrackUpdate:
 
 
 def play_clip(
-    path: Path, spec: EngineSpec, fps: float, db_path: Path, zones: tuple[Zone, ...] = ()
+    path: Path,
+    spec: EngineSpec,
+    fps: float,
+    db_path: Path,
+    zones: tuple[Zone, ...] = (),
+    observe: Callable[[FrameResult], None] | None = None,
 ) -> tuple[int, float, Any]:
     """Play one clip through a fresh engine into a fresh store; (frames analysed, seconds, totals).
-    ``zones``: the camera's exclusion / counting zones (``app.zones``), as a station applies them."""
+    ``zones``: the camera's exclusion / counting zones (``app.zones``), as a station applies them;
+    ``observe``: sees every frame's result (the faces the wall would show)."""
     writer = StoreWriter(db_path, flush_interval_s=0.05)
     writer.start()
     engine = AnalysisEngine(build_parts(spec))
@@ -240,6 +246,8 @@ def play_clip(
             frames += 1
             last_t = frame.captured_mono
             for out in engine.analyse([frame]):
+                if observe is not None:
+                    observe(out.result)
                 for s in out.ended:
                     writer.submit(_track_update(s))
         for s in engine.finish(EVAL_CAMERA):
@@ -333,15 +341,20 @@ def evaluate(
 
 
 def count_clip(
-    path: Path, cameras: int = 16, zones: tuple[Zone, ...] = (), base: StationConfig | None = None
+    path: Path,
+    cameras: int = 16,
+    zones: tuple[Zone, ...] = (),
+    base: StationConfig | None = None,
+    observe: Callable[[FrameResult], None] | None = None,
 ) -> dict[str, int]:
     """People counted on one clip by the station's engine for ``cameras`` cameras, with a camera's zones
     and the [analysis] settings of ``base``: what drawing a zone changes (the zone test of the camera
-    manager runs it in a child process)."""
+    manager runs it in a child process). ``observe``: as for ``play_clip``."""
     config = station_config(cameras, base)
     with tempfile.TemporaryDirectory(prefix="vigil-zonec-") as tmp:
         spec = evaluation_spec(config, StationOptions())
-        _, _, tot = play_clip(path, spec, config.cameras[0].analysis_fps, Path(tmp) / "clip.sqlite3", zones)
+        fps = config.cameras[0].analysis_fps
+        _, _, tot = play_clip(path, spec, fps, Path(tmp) / "clip.sqlite3", zones, observe)
     return {
         "people": tot.people,
         "masked": tot.masked,

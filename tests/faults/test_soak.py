@@ -9,11 +9,10 @@ from pathlib import Path
 
 import psutil
 
-from app.bootstrap import LiveStation, StationOptions
-from app.config import CameraConfig, SiteConfig, StationConfig
 from app.domain import Health
 from tests.faults.conftest import FaultSettings, report, wait_until
 from tests.media import make_clip
+from tests.stations import process_station
 
 CAMERAS = 8
 
@@ -33,22 +32,7 @@ def _sample(proc: psutil.Process) -> tuple[int, int]:
 def test_eight_cameras_soak_keeps_memory_and_handles_flat(tmp_path: Path, faults: FaultSettings) -> None:
     seconds = faults.seconds("soak_s", 60, 1800)
     clips = [make_clip(tmp_path / f"c{i}.mp4", frames=90, size=(320, 240), fps=15) for i in range(CAMERAS)]
-    cfg = StationConfig(
-        sites=(SiteConfig("m", "Mall"),),
-        cameras=tuple(
-            CameraConfig(f"cam{i + 1}", f"Camera {i + 1}", "m", str(c), analysis_fps=2.0)
-            for i, c in enumerate(clips)
-        ),
-    )
-    options = StationOptions(
-        db_path=tmp_path / "e.db",
-        analysis_mode="process",
-        analysis_processes=1,
-        mask_enabled=False,
-        event_clips=False,
-        media_dir=tmp_path,
-    )
-    station = LiveStation(cfg, options).start()
+    station = process_station(clips, tmp_path, analysis_fps=2.0)
     me = psutil.Process()
     samples: list[tuple[float, int, int]] = []
     try:

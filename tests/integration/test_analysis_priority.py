@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from app.analysis.bench import make_bench_clip
-from app.bootstrap import LiveStation, StationOptions
-from app.config import AnalysisConfig, CameraConfig, SiteConfig, StationConfig
+from app.bootstrap import LiveStation
+from app.config import AnalysisConfig
+from tests.stations import process_station
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "getpriority"), reason="POSIX process priorities")
 
@@ -30,19 +30,7 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("steps", [5, 0])
 def test_analysis_processes_run_below_the_station(clip: Path, tmp_path: Path, steps: int) -> None:
-    cfg = StationConfig(
-        sites=(SiteConfig("m", "Mall"),),
-        cameras=(CameraConfig("cam1", "Entrance", "m", str(clip), analysis_fps=5.0),),
-    )
-    cfg = replace(cfg, analysis=AnalysisConfig(process_nice=steps))
-    options = StationOptions(
-        db_path=tmp_path / "e.db",
-        analysis_mode="process",
-        analysis_processes=1,
-        mask_enabled=False,
-        event_clips=False,
-    )
-    station = LiveStation(cfg, options).start()
+    station = process_station([clip], tmp_path, 5.0, AnalysisConfig(process_nice=steps))
     try:
         assert station.wait_ready(120), "analysis process did not start"
         pids = _child_pids(station)
