@@ -25,7 +25,13 @@ from widgets.i18n import number as _n
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 TARGET_COLOUR = "#e8a200"
-OFFLINE_BRUSH = (150, 150, 150, 45)
+# The dark control-room theme (``widgets.shell.theme``): the plot on the theme's base colour, light axes,
+# offline buckets a lighter grey band (on the dark ground a shade reads lighter, not darker).
+BACKGROUND = "#0b0f14"
+FOREGROUND = "#c9d1d9"  # axes, tick labels, titles
+OFFLINE_BRUSH = (139, 148, 158, 50)
+CURSOR_PEN = (230, 237, 243, 130)
+LEGEND_BRUSH = (22, 28, 36, 230)
 Y_MAX = 105.0
 
 
@@ -74,14 +80,17 @@ class _Panel:
         self.axis = ZoneDateAxis(zone)
         self.plot: pg.PlotItem = layout.addPlot(row=row, col=0, axisItems={"bottom": self.axis})
         p = self.plot
-        p.setTitle(title, size="9pt")
+        p.setTitle(title, size="9pt", color=FOREGROUND)
         p.showGrid(x=True, y=True, alpha=0.15)
-        p.setLabel("left", translate("TimelinePlot", "compliance"), units="%")
+        p.setLabel("left", translate("TimelinePlot", "compliance"), units="%", color=FOREGROUND)
         p.setYRange(0, Y_MAX, padding=0)
         p.setLimits(yMin=-5, yMax=Y_MAX + 5)
         p.setMouseEnabled(x=True, y=False)
         p.showAxis("right")
-        p.getAxis("right").setLabel(translate("TimelinePlot", "visitors"))
+        p.getAxis("right").setLabel(translate("TimelinePlot", "visitors"), color=FOREGROUND)
+        for name in ("left", "bottom", "right"):
+            p.getAxis(name).setPen(FOREGROUND)
+            p.getAxis(name).setTextPen(FOREGROUND)
         self.visitors = pg.ViewBox()
         self.visitors.setMouseEnabled(x=False, y=False)
         p.scene().addItem(self.visitors)
@@ -95,7 +104,7 @@ class _Panel:
         )
         self.target.setZValue(5)
         p.addItem(self.target, ignoreBounds=True)
-        self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen((90, 90, 90, 150), width=1))
+        self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(CURSOR_PEN, width=1))
         self.cursor.setVisible(False)
         p.addItem(self.cursor, ignoreBounds=True)
         self._sync()
@@ -124,7 +133,7 @@ class TimelinePlot(QWidget):
         self._panels: list[_Panel] = []
         self._keys: tuple[str, ...] = ()
         self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setBackground("w")
+        self.graphics.setBackground(BACKGROUND)
         self.hover_label = QLabel(" ")
         self.hover_label.setWordWrap(True)
         lay = QVBoxLayout(self)
@@ -217,7 +226,7 @@ class TimelinePlot(QWidget):
             panel.plot.sigXRangeChanged.connect(self._on_plot_x_range_changed)
             self._panels.append(panel)
         if self.mode == "overlay" and len(series) > 1:
-            self._panels[0].plot.addLegend(offset=(10, 5), brush=(255, 255, 255, 220), labelTextColor="k")
+            self._panels[0].plot.addLegend(offset=(10, 5), brush=LEGEND_BRUSH, labelTextColor=FOREGROUND)
         for i, s in enumerate(series):
             idx = 0 if self.mode == "overlay" else i
             self._curves[s.key] = self._make_curves(self._panels[idx], idx, i, s)
@@ -226,7 +235,7 @@ class TimelinePlot(QWidget):
     def _make_curves(self, panel: _Panel, idx: int, i: int, s: ComplianceSeries) -> _Curves:
         colour = QColor(PALETTE[i % len(PALETTE)])
         bar = QColor(colour)
-        bar.setAlpha(70)
+        bar.setAlpha(110)  # visible on the dark ground
         offline = pg.PlotDataItem(stepMode="center", fillLevel=0, brush=OFFLINE_BRUSH, pen=None)
         offline.setZValue(-20)
         panel.plot.addItem(offline)
