@@ -3,6 +3,12 @@
 Occluders that fool other mask detectors are painted over faces without a mask and the label stays
 'no_mask': a hand (fingers in the face's own skin tone) over the mouth, a beard around the mouth and chin
 (lips left visible), a scarf around neck and chin (mouth left visible).
+
+Masks are also painted on faces without one (``painted_mask``), and the label changes: over nose and mouth
+a worn mask (``mask``), below the nose an incorrectly worn one (``incorrect``). Their colours are what
+the shared face crops lack: most of their masks are light surgical ones, so a black or dark cloth mask on a
+small CCTV face (common on the street clip) was judged "no mask" at 0.9 and more, like the painted dark
+beards of ``no_mask`` faces once shrunk below the size where the lips show.
 """
 
 from __future__ import annotations
@@ -143,19 +149,82 @@ def scarf(img: np.ndarray, mouth: tuple[float, float], rng: np.random.Generator)
 
 
 OCCLUDERS = (hand, beard, scarf)
+MASK, NO_MASK, INCORRECT, NOT_FACE = 0, 1, 2, 3  # class indices (models.mask_classifier.CLASSES, not_face)
+
+
+def _mask_colour(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """BGR of a mask: dark cloth 40 %, white 20 %, surgical blue 20 %, any other colour not near the skin."""
+    r = rng.random()
+    if r < 0.4:
+        base = rng.uniform(12, 70)
+        return np.array([base * rng.uniform(1.0, 1.3), base * rng.uniform(0.95, 1.1), base])
+    if r < 0.6:
+        return np.full(3, rng.uniform(195, 245)) * rng.uniform(0.96, 1.04, size=3)
+    if r < 0.8:
+        return np.array([rng.uniform(200, 240), rng.uniform(180, 215), rng.uniform(120, 170)])
+    skin = _skin(img)
+    for _ in range(8):
+        c = rng.uniform(20, 235, size=3)
+        if float(np.abs(c - skin).sum()) > 120:
+            return c
+    return np.full(3, 30.0)
+
+
+def painted_mask(
+    img: np.ndarray, mouth: tuple[float, float], rng: np.random.Generator, worn: bool = True
+) -> np.ndarray:
+    """A fabric mask from the nose bridge (``worn``) or from under the nose (worn incorrectly) to the chin:
+    a rounded band the width of the lower face, shaded from top to bottom, with faint pleats or cloth
+    noise, sometimes ear loops."""
+    s = img.shape[0]
+    mx, my = mouth[0] * s, mouth[1] * s
+    top = my - s * (rng.uniform(0.16, 0.21) if worn else rng.uniform(0.05, 0.08))
+    half_w = s * rng.uniform(0.22, 0.27)
+    mask = np.zeros((s, s), np.uint8)
+    cv2.ellipse(mask, (int(mx), int(my + s * 0.01)), (int(half_w), int(s * rng.uniform(0.17, 0.21))), 0, 0, 360, 1, -1)
+    cv2.rectangle(mask, (int(mx - half_w * 0.97), int(top)), (int(mx + half_w * 0.97), int(my)), 1, -1)
+    yy, xx = np.mgrid[0:s, 0:s].astype(np.float32)
+    arc = top - s * (0.04 if worn else 0.01) * (1.0 - ((xx - mx) / half_w) ** 2)  # higher over the nose
+    mask[yy < arc] = 0
+    if rng.random() < 0.5:  # ear loops
+        for side in (-1, 1):
+            x0 = int(mx + side * half_w * 0.95)
+            cv2.line(mask, (x0, int(top + s * 0.02)), (int(mx + side * s * 0.36), int(top - s * 0.06)), 1, 1)
+    shade = 1.0 + rng.uniform(-0.18, 0.1) * (yy - top) / max(s - top, 1.0)  # light from above
+    if rng.random() < 0.5:  # pleats of a surgical mask
+        shade *= 1.0 - 0.12 * (np.sin((yy - top) / (s * rng.uniform(0.04, 0.06)) * np.pi) > 0.8)
+    shade *= rng.normal(1.0, 0.05, (s, s)).astype(np.float32)
+    return _paint(img, mask, _mask_colour(img, rng), shade.astype(np.float32))
 
 
 def augment(
-    img: np.ndarray, label: int, mouth: tuple[float, float], rng: np.random.Generator, occlude_p: float
-) -> np.ndarray:
-    """One random training view of a crop; label 1 (no_mask) faces may get an occluder painted on."""
+    img: np.ndarray,
+    label: int,
+    mouth: tuple[float, float],
+    rng: np.random.Generator,
+    occlude_p: float,
+    paint_mask_p: float = 0.0,
+) -> tuple[np.ndarray, int]:
+    """One random training view of a crop and its label: a no_mask face may get an occluder painted on
+    (label kept) or, with ``paint_mask_p``, a painted mask (3 in 4 worn: ``mask``; else under the nose:
+    ``incorrect``)."""
     if not np.isfinite(mouth[0]) or not np.isfinite(mouth[1]):
         mouth = DEFAULT_MOUTH
     mouth = (float(np.clip(mouth[0], 0.3, 0.7)), float(np.clip(mouth[1], 0.5, 0.85)))
-    if label == 1 and rng.random() < occlude_p:
-        img = OCCLUDERS[int(rng.integers(len(OCCLUDERS)))](img, mouth, rng)
+    if label == NOT_FACE and paint_mask_p > 0 and rng.random() < paint_mask_p:  # no draw when off: old runs repeat
+        # a mask-like patch on a sign, a hand or a back of a head is still not a face: without this the
+        # painted masks taught that a flat band of colour makes a face, and the verifier let through
+        # boxes it dropped before
+        img = painted_mask(img, (float(rng.uniform(0.35, 0.65)), float(rng.uniform(0.55, 0.8))), rng)
+    elif label == NO_MASK:
+        r = rng.random()
+        if r < paint_mask_p:
+            worn = rng.random() < 0.75
+            img, label = painted_mask(img, mouth, rng, worn), MASK if worn else INCORRECT
+        elif r < paint_mask_p + occlude_p:
+            img = OCCLUDERS[int(rng.integers(len(OCCLUDERS)))](img, mouth, rng)
     if rng.random() < 0.5:
         img = img[:, ::-1]
     img = _affine(np.ascontiguousarray(img), rng)
     img = _colour(img, rng)
-    return degrade(img, rng)
+    return degrade(img, rng), label

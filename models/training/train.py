@@ -70,7 +70,9 @@ def training_set(
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
-def batches(ts: dict[str, np.ndarray], rng: np.random.Generator, batch: int, occlude_p: float):
+def batches(
+    ts: dict[str, np.ndarray], rng: np.random.Generator, batch: int, occlude_p: float, paint_mask_p: float = 0.0
+):
     labels = ts["label"]
     counts = np.maximum(np.bincount(labels, minlength=N_CLASSES), 1).astype(np.float64)
     w = (1.0 / counts[labels]) ** 0.6  # rarer classes (incorrect) seen more often, not fully balanced
@@ -78,12 +80,14 @@ def batches(ts: dict[str, np.ndarray], rng: np.random.Generator, batch: int, occ
     order = rng.choice(len(labels), size=len(labels), replace=True, p=w / w.sum())
     for s in range(0, len(order), batch):
         idx = order[s : s + batch]
-        x = np.stack(
-            [augment(ts["crops"][i], int(labels[i]), tuple(ts["mouth"][i]), rng, occlude_p) for i in idx]
-        )
+        views = [
+            augment(ts["crops"][i], int(labels[i]), tuple(ts["mouth"][i]), rng, occlude_p, paint_mask_p)
+            for i in idx
+        ]
+        x = np.stack([v for v, _ in views])
         yield (
             torch.from_numpy(x.transpose(0, 3, 1, 2).astype(np.float32)),
-            torch.from_numpy(labels[idx].astype(np.int64)),
+            torch.from_numpy(np.array([label for _, label in views], np.int64)),
         )
 
 
@@ -111,7 +115,7 @@ def train(data: dict[str, dict[str, np.ndarray]], args: argparse.Namespace, seed
     for epoch in range(args.epochs):
         model.train()
         t0, total, n = time.monotonic(), 0.0, 0
-        for x, y in batches(ts, rng, args.batch, args.occlude):
+        for x, y in batches(ts, rng, args.batch, args.occlude, args.paint_mask):
             opt.zero_grad()
             loss = loss_fn(model(x), y)
             loss.backward()
@@ -180,6 +184,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=4e-3)
     p.add_argument("--occlude", type=float, default=0.3, help="share of no_mask faces given an occluder")
+    p.add_argument(
+        "--paint-mask",
+        type=float,
+        default=0.0,
+        help="share of no_mask faces given a painted mask (3 in 4 worn -> mask, else under the nose -> incorrect); "
+        "the same share of not-a-face boxes get one, label kept. 0 (off) for the shipped model: see the card",
+    )
     p.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS), help="one MaskNet per seed, averaged")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--widths", type=int, nargs=5, default=list(DEFAULT_WIDTHS), help="channels per block")
