@@ -4,11 +4,11 @@ Occluders that fool other mask detectors are painted over faces without a mask a
 'no_mask': a hand (fingers in the face's own skin tone) over the mouth, a beard around the mouth and chin
 (lips left visible), a scarf around neck and chin (mouth left visible).
 
-Masks are also painted on faces without one (``painted_mask``), and the label changes: over nose and mouth
-a worn mask (``mask``), below the nose an incorrectly worn one (``incorrect``). Their colours are what
-the shared face crops lack: most of their masks are light surgical ones, so a black or dark cloth mask on a
-small CCTV face (common on the street clip) was judged "no mask" at 0.9 and more, like the painted dark
-beards of ``no_mask`` faces once shrunk below the size where the lips show.
+Masks are also painted on faces without one (``painted_mask``, off unless ``paint_mask_p`` > 0), and the
+label changes: over nose and mouth a worn mask (``mask``), below the nose an incorrectly worn one
+(``incorrect``), in colours the shared crops have few of (dark cloth, coloured fabric). Their main gain is
+``incorrect`` examples without the non-commercial MaskedFace-Net. The same patch on not-a-face boxes keeps
+their label, so a band of colour alone does not make a face.
 """
 
 from __future__ import annotations

@@ -7,6 +7,10 @@ from PySide6.QtWidgets import QApplication
 
 from app.paths import resource
 
+BASE = "#0b0f14"  # the darkest ground: lists, video, charts
+TEXT = "#e6edf3"
+MUTED_TEXT = "#c9d1d9"  # axes and secondary text (also the icons' stroke)
+
 
 def icon(name: str) -> QIcon:
     """resources/icons/<name>.svg (an empty icon if it is missing)."""
@@ -20,16 +24,16 @@ def apply_theme(app: QApplication) -> None:
     pal = QPalette()
     colours = {
         QPalette.ColorRole.Window: "#11161c",
-        QPalette.ColorRole.WindowText: "#e6edf3",
-        QPalette.ColorRole.Base: "#0b0f14",
+        QPalette.ColorRole.WindowText: TEXT,
+        QPalette.ColorRole.Base: BASE,
         QPalette.ColorRole.AlternateBase: "#161c24",
-        QPalette.ColorRole.Text: "#e6edf3",
+        QPalette.ColorRole.Text: TEXT,
         QPalette.ColorRole.Button: "#1c232c",
-        QPalette.ColorRole.ButtonText: "#e6edf3",
+        QPalette.ColorRole.ButtonText: TEXT,
         QPalette.ColorRole.Highlight: "#1f6feb",
         QPalette.ColorRole.HighlightedText: "#ffffff",
         QPalette.ColorRole.ToolTipBase: "#1c232c",
-        QPalette.ColorRole.ToolTipText: "#e6edf3",
+        QPalette.ColorRole.ToolTipText: TEXT,
         QPalette.ColorRole.PlaceholderText: "#7d8590",
     }
     for role, value in colours.items():
