@@ -22,14 +22,14 @@ from app.store.buckets import DAY, station_zone
 from app.store.compliance_query import ComplianceSeries
 from widgets.i18n import local_strftime, translate
 from widgets.i18n import number as _n
-from widgets.shell import theme
+from widgets.paint import colours
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 TARGET_COLOUR = "#e8a200"
 # The dark control-room theme: the plot on the theme's base colour, light axes, offline buckets a lighter
 # grey band (on the dark ground a shade reads lighter, not darker).
-BACKGROUND = theme.BASE
-FOREGROUND = theme.MUTED_TEXT  # axes, tick labels, titles
+BACKGROUND = colours.BASE
+FOREGROUND = colours.MUTED_TEXT  # axes, tick labels, titles
 OFFLINE_BRUSH = (139, 148, 158, 50)
 CURSOR_PEN = (230, 237, 243, 130)
 LEGEND_BRUSH = (22, 28, 36, 230)

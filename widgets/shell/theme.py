@@ -6,10 +6,7 @@ from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
 from app.paths import resource
-
-BASE = "#0b0f14"  # the darkest ground: lists, video, charts
-TEXT = "#e6edf3"
-MUTED_TEXT = "#c9d1d9"  # axes and secondary text (also the icons' stroke)
+from widgets.paint.colours import BASE, TEXT
 
 
 def icon(name: str) -> QIcon:
