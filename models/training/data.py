@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 
 from app.analysis.quality import blur_score, turn_score
-from app.config import AnalysisConfig
 from app.domain import BBox, Detection
 from models.face_crop import CROP_SIZE, crop_face, photo_face, read_image
 from models.training.split import base_group, group_near_duplicates, split_of
@@ -34,6 +33,9 @@ FOLDER_CLASS = {
 }
 SCENE_CLASS = {"with_mask": 0, "without_mask": 1, "mask_weared_incorrect": 2}
 MATCH_IOU = 0.3
+# a face photo's face is its largest detection of at least this size (else the whole image): the size the
+# crop cache was built with, kept when the run-time gate (AnalysisConfig.min_face_px) went to 20
+PHOTO_MIN_FACE_PX = 24
 
 
 @dataclass
@@ -85,7 +87,7 @@ def build_face_crops(data: Path, source: str, detector) -> dict[str, np.ndarray]
                 _progress(f"  unreadable, skipped: {path}")
                 continue
             h, w = image.shape[:2]
-            det, detected = photo_face(detector.detect(image), w, h, AnalysisConfig().min_face_px)
+            det, detected = photo_face(detector.detect(image), w, h, PHOTO_MIN_FACE_PX)
             crop = crop_face(image, det.bbox, det.keypoints)
             rows.add(
                 crop,

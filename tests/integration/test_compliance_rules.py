@@ -44,6 +44,14 @@ def test_nobody_masked_in_the_office_gives_no_mask_person(shared_data):
     assert counts["people"] <= 4  # truth 2, plausible range 2-4 (tests/data/compliance/truth.csv)
 
 
+def test_the_office_visitors_faces_of_20_24_px_are_judged_unmasked_not_left_undecided(shared_data):
+    # their faces are 18-25 px: under the old 24 px gate both were "undecided" and the office's % read "-"
+    # where the truth is 0 %; at 3 cameras the scan finds them (at 16 it does not yet, see README)
+    counts = count_clip(shared_data / "video" / OFFICE, 3, _office_zones())
+    assert counts["unmasked"] >= 1
+    assert counts["masked"] == 0 and counts["incorrect"] == 0
+
+
 def test_gloved_hands_beside_the_nurse_are_not_people(shared_data):
     counts = count_clip(shared_data / "video" / "medical_worker_mask_portrait.mp4", 16)
     # one nurse (counted twice at most: a cut splits her track); before: 4 people, gloves among them
