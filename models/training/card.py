@@ -122,7 +122,7 @@ def _reliability(r: dict[str, object]) -> list[str]:
 def write_all(data: dict[str, dict[str, np.ndarray]], models: dict[str, Path]) -> str:
     """Evaluate each model on the test split and write the card; returns the card text."""
     results = {name: report.evaluate(path, data, "test") for name, path in models.items()}
-    default = models.get("v4 default (commercial)")
+    default = models.get("v3 default (commercial)")
     nc = models.get("v3 opt-in (non-commercial)")
     meta = _meta(default) if default else {}
     meta_nc = _meta(nc) if nc else {}
@@ -218,7 +218,7 @@ def write_all(data: dict[str, dict[str, np.ndarray]], models: dict[str, Path]) -
             "",
         ]  # type: ignore[arg-type]
     if default:
-        r = results["v4 default (commercial)"]
+        r = results["v3 default (commercial)"]
         lines += [
             "## Calibration and reliability (default model)",
             "",
@@ -291,9 +291,9 @@ def _torch() -> str:
 def present_models() -> dict[str, Path]:
     out = {}
     if LANDED.exists():
-        out["landed v3 (main)"] = LANDED
+        out["landed (main)"] = LANDED
     for name, file in (
-        ("v4 default (commercial)", "mask_classifier.onnx"),
+        ("v3 default (commercial)", "mask_classifier.onnx"),
         ("v3 opt-in (non-commercial)", "mask_classifier_nc.onnx"),
     ):
         p = REPO / "models" / file

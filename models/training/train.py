@@ -43,10 +43,9 @@ LICENCES = {
 }
 COMMERCIAL_SOURCES = ("mask", "mask_scenes", "not_face")
 NONCOMMERCIAL_SOURCES = ("mask_synthetic",)
-# share of no_mask faces given a painted mask (``augment.painted_mask``): the shipped default model was
-# trained with 0.1 (model card, README "Painted masks"); the opt-in model, which learns masks from
-# MaskedFace-Net, without
-PAINT_MASK_DEFAULT = 0.1
+# share of no_mask faces given a painted mask (``augment.painted_mask``): 0 for both shipped models (they were
+# trained before the option); the candidates measured with it are in the README ("Painted masks")
+PAINT_MASK_DEFAULT = 0.0
 PAINT_MASK_WITH_SYNTHETIC = 0.0
 
 
