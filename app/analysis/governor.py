@@ -1,9 +1,11 @@
 """CPU governor of the detection scheduler: how many scan tiles each analysed frame gets, and how often the
 whole frame gets the full-range model.
 
-It never drops an analysed or painted frame; it only shrinks (or grows back) the rolling scan and, when
-even no scan is too much, runs the full-range whole-frame pass on every second analysed frame of a
-camera (the short-range pass and the track crops still run on every frame, so known faces stay tracked).
+Every analysed frame gets one whole-frame pass: the full-range model when it is due, else the cheaper
+short-range one. The governor never drops an analysed or painted frame; it only shrinks (or grows back)
+the rolling scan and, when even no scan is too much, makes the full-range pass due on every second
+analysed frame of a camera (the short-range pass runs between, and the track crops on every frame, so
+known faces stay tracked).
 The plan (``plan_tiles``, ``plan_full_every``) splits a detection budget of the station's CPU over the
 cameras' total analysis rate; at run time the governor holds each engine's detection time under its share
 and cuts the scan at once when capture-to-result latency nears the 300 ms target (a busy machine: other
@@ -38,8 +40,10 @@ def _per_frame_ms(total_fps: float, cores: int | None, share: float) -> float:
 
 
 def whole_frame_ms(full_every: int) -> float:
-    """Mean CPU of the whole-frame passes per analysed frame when full range runs on every ``full_every``."""
-    return SHORT_MS + FULL_MS / max(1, full_every)
+    """Mean CPU of the whole-frame pass per analysed frame when full range runs on every ``full_every``-th
+    frame and short range on the others."""
+    every = max(1, full_every)
+    return (FULL_MS + SHORT_MS * (every - 1)) / every
 
 
 def plan_full_every(total_fps: float, cores: int | None = None, share: float = DETECT_SHARE) -> int:

@@ -1,6 +1,8 @@
 """Detection scheduler: detect sparsely, track densely.
 
-Per camera and analysed frame: BlazeFace on the whole frame (both models), a few tiles of a rolling scan at
+Per camera and analysed frame: BlazeFace on the whole frame (the full-range model when the governor makes
+it due, else the short-range one: measured, the short-range pass adds nothing to a frame the full-range
+one saw), a few tiles of a rolling scan at
 tile resolution (tiles where the picture changed first, the oldest first among them; a static tile only
 every ``static_rescan_s``), and one up-scaled crop per live track at its predicted place, so a face once
 found stays found while it is small. How many tiles a frame gets is the governor's choice
@@ -167,9 +169,11 @@ class ScheduledFaceDetector:
     def describe(self) -> str:
         o, n = self.options, self.governor.full_every
         cadence = "every frame" if n == 1 else "every second frame" if n == 2 else f"every {n}th frame"
+        between = "" if n == 1 else " (short range between)"
         return (
             f"scheduled: {self._base.describe()}; rolling scan of {'+'.join(map(str, o.tiles))} px tiles "
-            f"({self.governor.tiles_per_frame:.1f} per frame now), full range on {cadence}, "
+            f"({self.governor.tiles_per_frame:.1f} per frame now), whole frame at full range on {cadence}"
+            f"{between}, "
             "one crop per live track not found again"
         )
 
@@ -179,7 +183,8 @@ class ScheduledFaceDetector:
         h, w = image.shape[:2]
         if h == 0 or w == 0:
             return []
-        return self._base.detect_crops(image, self._jobs(w, h, scan_grid(w, h, self.options), full=True))
+        jobs = self._jobs(w, h, scan_grid(w, h, self.options), full=True, both=True)
+        return self._base.detect_crops(image, jobs)
 
     def detect_frame(
         self, frame: Frame, tracks: Sequence[TrackHint] = ()
@@ -197,7 +202,7 @@ class ScheduledFaceDetector:
         now, o, base = frame.captured_mono, self.options, self._base.options
         budget = self.governor.tiles_for(frame.camera_id)
         full = self.governor.full_due(frame.camera_id)
-        # 1. the whole frame (full range only when due) and the scan's tiles
+        # 1. the whole frame (full range when due, else short range) and the scan's tiles
         jobs = self._jobs(w, h, [scan.tiles[i] for i in scan.pick(budget, now, o)], full)
         # a low-score box on a live track was checked on a close-up when the track began: not each frame
         trusted = [box_of(t.center, t.face_px) for t in tracks]
@@ -231,10 +236,14 @@ class ScheduledFaceDetector:
         """How many tiles a full scan of a ``width`` x ``height`` frame has."""
         return len(scan_grid(width, height, self.options))
 
-    def _jobs(self, w: int, h: int, tiles: Sequence[Tile], full: bool) -> list[tuple[Pass, Tile, float]]:
-        """The whole-frame passes (the full-range one only when ``full``) and ``tiles``, with thresholds."""
+    def _jobs(
+        self, w: int, h: int, tiles: Sequence[Tile], full: bool, both: bool = False
+    ) -> list[tuple[Pass, Tile, float]]:
+        """The whole-frame pass (full range when ``full``, else short range; every whole-frame pass when
+        ``both`` or when the detector has no pass of that kind) and ``tiles``, with thresholds."""
         o, whole = self._base.options, Tile(0, 0, w, h)
-        jobs = [(p, whole, o.min_score) for p in self._whole if full or p.model != "full"]
+        passes = [p for p in self._whole if both or (p.model == "full") == full] or self._whole
+        jobs = [(p, whole, o.min_score) for p in passes]
         return jobs + [(SHORT, t, o.tile_min_score) for t in tiles]
 
     def forget(self, camera_id: str) -> None:
