@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from app.config import AnalysisConfig
 from models.face_crop import CROP_SIZE, MARGIN
 from models.training import report
 from models.training.split import TEST_PERCENT, VAL_PERCENT
@@ -234,7 +235,8 @@ def write_all(data: dict[str, dict[str, np.ndarray]], models: dict[str, Path]) -
             "",
             *_reliability(r),
             "",
-            "Faces under 24 px are always `uncertain` (quality gate).",
+            f"Faces under {AnalysisConfig().min_face_px} px are always `uncertain` (the station's quality gate,",
+            "`[analysis] min_face_px`; every figure of this card is measured with it).",
             "",
         ]
     lines += [
