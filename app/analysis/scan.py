@@ -169,7 +169,7 @@ class ScheduledFaceDetector:
     def describe(self) -> str:
         o, n = self.options, self.governor.full_every
         cadence = "every frame" if n == 1 else "every second frame" if n == 2 else f"every {n}th frame"
-        between = "" if n == 1 else " (short range between)"
+        between = " (short range never)" if n == 1 else " (short range between)"
         return (
             f"scheduled: {self._base.describe()}; rolling scan of {'+'.join(map(str, o.tiles))} px tiles "
             f"({self.governor.tiles_per_frame:.1f} per frame now), whole frame at full range on {cadence}"

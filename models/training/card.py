@@ -245,7 +245,7 @@ def write_all(data: dict[str, dict[str, np.ndarray]], models: dict[str, Path]) -
         "60 epochs of class-rebalanced sampling (weight ∝ 1/count^0.6; scene faces and not-face boxes 3x), batch",
         "64, AdamW, one-cycle LR to 0.004, label smoothing 0.05, seed 0, 1 CPU thread (two models trained side by",
         f"side on a shared 2-core machine: {meta.get('training_seconds', '?')} s for the default,",
-        f"{meta_nc.get('training_seconds', '?')} s for the opt-in), PyTorch {_torch()}, {platform.machine()}.",
+        f"{meta_nc.get('training_seconds', '?')} s for the opt-in), PyTorch {meta.get('torch') or _torch()}, {platform.machine()}.",
         "Augmentation (`models/training/augment.py`): flip, rotation, scale, shift, colour, 12 % grey; CCTV",
         "degradations: 50 % down-scaled to 16-48 px and back, 15 % Gaussian blur, 15 % motion blur, 15 % low",
         "light (gamma, gain, sensor noise), 30 % JPEG 20-80, 15 % noise; painted occluders (hand, beard, scarf) on",
@@ -282,12 +282,13 @@ def write_all(data: dict[str, dict[str, np.ndarray]], models: dict[str, Path]) -
 
 
 def _torch() -> str:
+    """The installed PyTorch (models trained before 2026-12-07 do not record theirs in the metadata)."""
     try:
         import torch
 
         return str(torch.__version__)
     except ImportError:
-        return "?"
+        return "(not recorded; the [train] extra pins 2.13.0)"
 
 
 def present_models() -> dict[str, Path]:

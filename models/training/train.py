@@ -228,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         meta["commercial_use"] = "no" if args.with_synthetic else "yes"
         meta["training_seconds"] = f"{seconds:.0f}"
         meta["paint_mask"] = f"{args.paint_mask:g}"
+        meta["torch"] = str(torch.__version__)
         calibrate.write_metadata(args.out, meta)
         print(f"calibrated: {meta}", flush=True)
     from models.training import report
