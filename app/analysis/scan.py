@@ -1,11 +1,10 @@
 """Detection scheduler: detect sparsely, track densely.
 
 Per camera and analysed frame: BlazeFace on the whole frame (the full-range model when the governor makes
-it due, else the short-range one: measured, the short-range pass adds next to nothing to a frame the full-range
-one saw), a few tiles of a rolling scan at
-tile resolution (tiles where the picture changed first, the oldest first among them; a static tile only
-every ``static_rescan_s``), and one up-scaled crop per live track at its predicted place, so a face once
-found stays found while it is small. How many tiles a frame gets is the governor's choice
+it due, else the short-range one: measured, the short-range pass adds next to nothing to a frame the
+full-range one saw), a few tiles of a rolling scan at tile resolution (tiles where the picture changed
+first, the oldest first among them; a static tile only every ``static_rescan_s``), and one up-scaled crop
+per live track at its predicted place, so a face once found stays found while it is small. How many tiles a frame gets is the governor's choice
 (``app.analysis.governor``); ``tiles_per_frame`` is its current value.
 """
 
