@@ -68,6 +68,9 @@ class AnalysisConfig:
     # faces (val + test split) are judged right as often as 24-32 px ones (33 of 36), see README, Abstention
     min_face_px: int = 20
     blur_threshold: float = 30.0  # variance of Laplacian below this: 'uncertain'
+    # grey-level standard deviation inside the face crop below this: 'uncertain' (too dark or too crushed
+    # to read; 2 of 858 detected val/test faces are under 16, README: Abstention); 0: off
+    min_face_contrast: float = 16.0
     max_face_turn: float = 1.0  # head turn (nose offset per eye distance) above this: 'uncertain'
     min_mask_confidence: float = 0.5  # top class probability below this: 'uncertain'
     # faces under small_face_px are judged only at this top probability or more, else 'uncertain'; off
@@ -327,6 +330,7 @@ _ANALYSIS: Schema = {
     "detector_min_score": _number(0.0, 1.0),
     "min_face_px": _integer(4, 4096),
     "blur_threshold": _number(0.0, 100000.0),
+    "min_face_contrast": _number(0.0, 128.0),
     "max_face_turn": _number(0.0, 10.0),
     "min_mask_confidence": _number(0.0, 1.0),
     "small_face_px": _integer(0, 4096),

@@ -1,4 +1,5 @@
-"""Quality gate for mask verdicts: a face too small, too blurred or too turned is judged 'uncertain'.
+"""Quality gate for mask verdicts: a face too small, too blurred, too flat (dark or washed out) or too turned
+is judged 'uncertain'.
 
 Pure functions on a face crop and its detection; thresholds come from ``app.config.AnalysisConfig``.
 """
@@ -20,6 +21,7 @@ class QualityIssue(enum.Enum):
 
     SMALL = "small"
     BLURRED = "blurred"
+    LOW_CONTRAST = "low contrast"
     TURNED = "turned"
 
 
@@ -35,6 +37,18 @@ def blur_score(crop_bgr: np.ndarray, face_px: float) -> float:
     if native < side:
         grey = cv2.resize(grey, (native, native), interpolation=cv2.INTER_AREA)
     return float(cv2.Laplacian(grey, cv2.CV_32F).var())
+
+
+def contrast_score(crop_bgr: np.ndarray) -> float:
+    """Standard deviation of the grey levels inside the face crop (its margin left out), 0-128.
+
+    A face shot in the dark, or crushed by heavy compression, keeps enough edge energy (JPEG block edges) to
+    pass the blur gate but has almost no contrast left; real detected faces have 20 or more (README,
+    Abstention)."""
+    grey = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY) if crop_bgr.ndim == 3 else crop_bgr
+    side = min(grey.shape[:2])
+    m = side // 8
+    return float(grey[m : side - m, m : side - m].std())
 
 
 def turn_score(keypoints: Keypoints) -> float:
@@ -59,7 +73,9 @@ def assess(detection: Detection, crop_bgr: np.ndarray, cfg: AnalysisConfig) -> Q
     size = detection.bbox.size
     if size < cfg.min_face_px:
         return QualityIssue.SMALL
-    return judge_scores(size, blur_score(crop_bgr, size), turn_score(detection.keypoints), cfg)
+    return judge_scores(
+        size, blur_score(crop_bgr, size), turn_score(detection.keypoints), cfg, contrast_score(crop_bgr)
+    )
 
 
 def size_min_confidence(face_px: float, cfg: AnalysisConfig) -> float:
@@ -71,12 +87,17 @@ def size_min_confidence(face_px: float, cfg: AnalysisConfig) -> float:
     return cfg.min_mask_confidence
 
 
-def judge_scores(face_px: float, blur: float, turn: float, cfg: AnalysisConfig) -> QualityIssue | None:
-    """The gate on precomputed measures (face size, ``blur_score``, ``turn_score``; NaN turn passes)."""
+def judge_scores(
+    face_px: float, blur: float, turn: float, cfg: AnalysisConfig, contrast: float = math.nan
+) -> QualityIssue | None:
+    """The gate on precomputed measures (face size, ``blur_score``, ``turn_score``, ``contrast_score``;
+    a NaN turn or contrast passes)."""
     if face_px < cfg.min_face_px:
         return QualityIssue.SMALL
     if blur < cfg.blur_threshold:
         return QualityIssue.BLURRED
+    if not math.isnan(contrast) and contrast < cfg.min_face_contrast:
+        return QualityIssue.LOW_CONTRAST
     if not math.isnan(turn) and turn > cfg.max_face_turn:
         return QualityIssue.TURNED
     return None

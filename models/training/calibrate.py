@@ -20,7 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from app.analysis.quality import blur_score, judge_scores
+from app.analysis.quality import blur_score, contrast_score, judge_scores
 from app.config import AnalysisConfig
 
 SIZE_BINS = (32.0, 64.0)
@@ -61,7 +61,13 @@ def validation_faces(
         passes.append(
             np.array(
                 [
-                    judge_scores(float(a["face_px"][i]), float(a["blur"][i]), float(a["turn"][i]), cfg)
+                    judge_scores(
+                        float(a["face_px"][i]),
+                        float(a["blur"][i]),
+                        float(a["turn"][i]),
+                        cfg,
+                        contrast_score(a["crops"][i]),
+                    )
                     is None
                     for i in idx
                 ],
@@ -80,7 +86,8 @@ def validation_faces(
             passes.append(
                 np.array(
                     [
-                        judge_scores(float(n), blur_score(c, float(n)), float("nan"), cfg) is None
+                        judge_scores(float(n), blur_score(c, float(n)), float("nan"), cfg, contrast_score(c))
+                        is None
                         for c, n in zip(d, s, strict=True)
                     ],
                     bool,

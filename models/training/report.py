@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.analysis.quality import judge_scores
+from app.analysis.quality import contrast_score, judge_scores
 from app.config import AnalysisConfig
 from models.mask_classifier import MaskClassifier, benchmark_ms_per_face
 
@@ -41,7 +41,11 @@ def predict(clf: MaskClassifier, arrays: dict[str, np.ndarray], idx: np.ndarray,
     pred = probs.argmax(axis=1)
     for k, i in enumerate(idx):
         gate = judge_scores(
-            float(arrays["face_px"][i]), float(arrays["blur"][i]), float(arrays["turn"][i]), cfg
+            float(arrays["face_px"][i]),
+            float(arrays["blur"][i]),
+            float(arrays["turn"][i]),
+            cfg,
+            contrast_score(arrays["crops"][i]),
         )
         if gate is not None or probs[k].max() < clf.min_confidence(float(arrays["face_px"][i]), cfg):
             pred[k] = UNCERTAIN

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from app.analysis.quality import QualityIssue, assess, blur_score, turn_score
+from app.analysis.quality import QualityIssue, assess, blur_score, contrast_score, turn_score
 from app.config import AnalysisConfig
 from app.domain import BBox, Detection
 from models.face_crop import (
@@ -75,7 +75,7 @@ def test_read_image_detects_format_by_content_and_rejects_junk(tmp_path):
     assert read_image(tmp_path / "missing.png") is None
 
 
-def test_quality_gate_small_blurred_turned():
+def test_quality_gate_small_blurred_flat_turned():
     cfg = AnalysisConfig()
     rng = np.random.default_rng(1)
     sharp = rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)
@@ -86,6 +86,10 @@ def test_quality_gate_small_blurred_turned():
     flat = np.full((64, 64, 3), 128, np.uint8)
     assert blur_score(flat, 80) < cfg.blur_threshold
     assert assess(big, flat, cfg) is QualityIssue.BLURRED
+    dark = np.clip(20 + rng.normal(0, 5, (64, 64, 3)), 0, 255).astype(np.uint8)  # edges, no contrast
+    assert blur_score(dark, 80) >= cfg.blur_threshold and contrast_score(dark) < cfg.min_face_contrast
+    assert assess(big, dark, cfg) is QualityIssue.LOW_CONTRAST
+    assert contrast_score(sharp) >= cfg.min_face_contrast
     profile = ((40.0, 50.0), (50.0, 50.0), (75.0, 70.0))  # nose far outside the eyes: turned away
     assert turn_score(profile) > cfg.max_face_turn
     assert assess(Detection(big.bbox, 0.9, profile), sharp, cfg) is QualityIssue.TURNED
