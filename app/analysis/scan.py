@@ -4,8 +4,8 @@ Per camera and analysed frame: BlazeFace on the whole frame (the full-range mode
 it due, else the short-range one: measured, the short-range pass adds next to nothing to a frame the
 full-range one saw), a few tiles of a rolling scan at tile resolution (tiles where the picture changed
 first, the oldest first among them; a static tile only every ``static_rescan_s``), and one up-scaled crop
-per live track at its predicted place, so a face once found stays found while it is small. How many tiles a frame gets is the governor's choice
-(``app.analysis.governor``); ``tiles_per_frame`` is its current value.
+per live track at its predicted place, so a face once found stays found while it is small. How many tiles
+a frame gets is the governor's choice (``app.analysis.governor``); ``tiles_per_frame`` is its current value.
 """
 
 from __future__ import annotations
